@@ -1,0 +1,75 @@
+# The project's commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+RASA_VENV := .venv-rasa
+PY := $(VENV)/bin/python
+RASA := $(RASA_VENV)/bin/rasa
+RASA_PY := $(RASA_VENV)/bin/python
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+DEMO_DB := var/demo.db
+DEMO_ENV := CREDIT_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB)
+
+# Rasa 3.6 needs Python 3.10: `python3.10` on PATH (if it really runs), else the newest pyenv 3.10.
+PY310 ?= $(shell for c in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V | tail -n 1); do \
+	"$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
+
+.PHONY: help install test test-backend test-sqlite test-postgres lint demo demo-data up down train bench-backend clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed $(RASA_VENV)/.installed ## build both environments (fast when nothing changed)
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { echo "Python >= 3.10 is needed as '$(PYTHON)' (set PYTHON=...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[backend,telegram,dev]'
+	touch $@
+
+$(RASA_VENV)/.installed: pyproject.toml
+	@test -n "$(PY310)" || { echo "Rasa 3.6 needs Python 3.10, which was not found on PATH or under pyenv."; \
+		echo "Install it, e.g. 'pyenv install 3.10', or run: make install PY310=/path/to/python3.10"; exit 1; }
+	test -x $(RASA_PY) || $(PY310) -m venv $(RASA_VENV)
+	$(RASA_PY) -m pip install -q --upgrade 'pip<25'
+	$(RASA_PY) -m pip install -q -e '.[rasa]' pytest
+	touch $@
+
+test: install lint test-backend ## run every test suite (README: the test command)
+
+test-backend: test-sqlite test-postgres ## backend suite on SQLite and on PostgreSQL
+
+test-sqlite: $(VENV)/.installed
+	CREDIT_TEST_DATABASE=sqlite $(PY) -m pytest tests/backend -q -p no:cacheprovider
+
+test-postgres: $(VENV)/.installed
+	@$(PY) -c "import sqlalchemy as sa; sa.create_engine('$(TEST_POSTGRES_URL)').connect().close()" 2>/dev/null || { \
+		echo "PostgreSQL is not reachable at $(TEST_POSTGRES_URL); start it or set TEST_POSTGRES_URL."; exit 1; }
+	CREDIT_TEST_DATABASE=postgres TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest tests/backend -q -p no:cacheprovider
+
+lint: $(VENV)/.installed ## ruff
+	$(VENV)/bin/ruff check .
+
+$(DEMO_DB): | $(VENV)/.installed
+	$(DEMO_ENV) $(PY) -m credit_backend.demo.cli --reset --entities 2000
+
+demo-data: ## (re)generate the demo city in var/demo.db
+	$(DEMO_ENV) $(PY) -m credit_backend.demo.cli --reset --entities 2000
+
+up: install $(DEMO_DB) ## start backend, action server and Rasa in the background (waits until healthy)
+	$(DEMO_ENV) $(PY) -m bot.runner up
+
+down: ## stop what `make up` started
+	$(PY) -m bot.runner down
+
+demo: up ## run everything on the demo data and chat in the terminal
+	$(RASA) shell --endpoints endpoints.yml --model models
+
+bench-backend: $(VENV)/.installed ## benchmark profile lookups and name search on 1,000,000 entities
+	$(PY) -m credit_backend.bench.backend
+
+clean: ## remove environments, models and local data
+	rm -rf $(VENV) $(RASA_VENV) models var .pytest_cache .ruff_cache

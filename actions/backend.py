@@ -1,0 +1,211 @@
+"""Small typed HTTP client for the credit backend (docs/api.md).
+
+Errors are reduced to two exception types so actions can answer politely:
+
+* ``BackendUnavailable``: connection errors, timeouts and 5xx — try again later, keep the answers.
+* ``BackendError``: a 4xx with the API's stable ``code`` and Chinese ``message``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+DEFAULT_TIMEOUT = (3.05, 10.0)  # (connect, read) seconds
+
+KIND_SEGMENTS = {
+    "registration": "registrations",
+    "commitment": "commitments",
+    "objection": "objections",
+    "repair": "repairs",
+}
+
+
+class BackendUnavailable(Exception):
+    """The backend could not be reached, timed out or failed with a 5xx."""
+
+
+@dataclass
+class BackendError(Exception):
+    """A 4xx answer of the backend: ``code`` is stable, ``message`` is Chinese."""
+
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
+
+
+def idempotency_key(sender_id: str, form: str, nonce: str) -> str:
+    """Key for one submission: stable across retries of the same attempt, ≤ 100 chars."""
+    digest = hashlib.sha256(f"{sender_id}|{form}|{nonce}".encode()).hexdigest()[:40]
+    return f"rasa-{form}-{digest}"
+
+
+class CreditBackend:
+    """Typed wrapper around the backend's HTTP API."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        token: str | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = (base_url or os.environ.get("CREDIT_BACKEND_URL") or DEFAULT_URL).rstrip("/")
+        self.token = token if token is not None else os.environ.get("CREDIT_BACKEND_TOKEN", "")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        all_headers = {"Accept": "application/json"}
+        if self.token:
+            all_headers["Authorization"] = f"Bearer {self.token}"
+        all_headers.update(headers or {})
+        try:
+            response = self.session.request(
+                method,
+                f"{self.base_url}{path}",
+                params={k: v for k, v in (params or {}).items() if v is not None},
+                json=json,
+                headers=all_headers,
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:  # connection refused, timeout, DNS…
+            raise BackendUnavailable(str(exc)) from exc
+        if response.status_code >= 500:
+            raise BackendUnavailable(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise _error_from(response)
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise BackendUnavailable("invalid JSON from backend") from exc
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return self._request("GET", "/healthz")
+
+    def check_uscc(self, code: str) -> dict[str, Any]:
+        return self._request("GET", "/api/v1/uscc/check", params={"code": code})
+
+    def search_entities(self, name: str, limit: int = 10) -> dict[str, Any]:
+        return self._request("GET", "/api/v1/entities", params={"q": name, "limit": limit})
+
+    def entity(self, uscc: str) -> dict[str, Any]:
+        return self._request("GET", f"/api/v1/entities/{quote(uscc)}")
+
+    def records(self, uscc: str, category: str | None = None, active_only: bool = True) -> list[dict]:
+        data = self._request(
+            "GET",
+            f"/api/v1/entities/{quote(uscc)}/records",
+            params={"category": category, "active_only": str(active_only).lower()},
+        )
+        return list(data.get("items", []))
+
+    def report(self, uscc: str) -> dict[str, Any]:
+        return self._request("GET", f"/api/v1/entities/{quote(uscc)}/report")
+
+    def repair_eligibility(self, record_id: str, on: str | None = None) -> dict[str, Any]:
+        return self._request(
+            "GET", f"/api/v1/records/{quote(str(record_id))}/repair-eligibility", params={"on": on}
+        )
+
+    def policy(self) -> dict[str, Any]:
+        return self._request("GET", "/api/v1/policy")
+
+    # -- identity binding --------------------------------------------------------------------
+
+    def start_binding(self, sender_id: str, uscc: str) -> dict[str, Any]:
+        return self._request("POST", "/api/v1/bindings/start", json={"sender_id": sender_id, "uscc": uscc})
+
+    def verify_binding(self, sender_id: str, uscc: str, code: str) -> dict[str, Any]:
+        return self._request(
+            "POST", "/api/v1/bindings/verify", json={"sender_id": sender_id, "uscc": uscc, "code": code}
+        )
+
+    def bindings(self, sender_id: str) -> list[dict[str, Any]]:
+        data = self._request("GET", "/api/v1/bindings", params={"sender_id": sender_id})
+        return list(data.get("items", []))
+
+    def is_bound(self, sender_id: str, uscc: str) -> bool:
+        return any(item.get("uscc") == uscc for item in self.bindings(sender_id))
+
+    # -- applications ------------------------------------------------------------------------
+
+    def submit(self, kind: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """POST one application; ``kind`` is registration/commitment/objection/repair."""
+        return self._request(
+            "POST",
+            f"/api/v1/applications/{KIND_SEGMENTS[kind]}",
+            json=body,
+            headers={"Idempotency-Key": key},
+        )
+
+    def application(self, application_no: str) -> dict[str, Any]:
+        return self._request("GET", f"/api/v1/applications/{quote(application_no)}")
+
+    def applications(self, sender_id: str, uscc: str | None = None) -> list[dict[str, Any]]:
+        data = self._request("GET", "/api/v1/applications", params={"sender_id": sender_id, "uscc": uscc})
+        return list(data.get("items", []))
+
+    # -- hand-offs ---------------------------------------------------------------------------
+
+    def handoff(self, sender_id: str, summary: str, uscc: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"sender_id": sender_id, "summary": summary}
+        if uscc:
+            body["uscc"] = uscc
+        return self._request("POST", "/api/v1/handoffs", json=body)
+
+
+def _error_from(response: requests.Response) -> BackendError:
+    """Build a BackendError from the API's error body (tolerates a missing body)."""
+    try:
+        error = response.json().get("error", {})
+    except (ValueError, AttributeError):
+        error = {}
+    if not isinstance(error, dict):
+        error = {}
+    return BackendError(
+        status=response.status_code,
+        code=str(error.get("code") or f"HTTP_{response.status_code}"),
+        message=str(error.get("message") or "请求未能完成，请核对后重试。"),
+        details=error.get("details") or {},
+    )
+
+
+_client: CreditBackend | None = None
+
+
+def get_client() -> CreditBackend:
+    """The process-wide client (configured from the environment on first use)."""
+    global _client
+    if _client is None:
+        _client = CreditBackend()
+    return _client
+
+
+def set_client(client: CreditBackend | None) -> None:
+    """Replace the process-wide client (tests)."""
+    global _client
+    _client = client

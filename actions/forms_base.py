@@ -1,0 +1,297 @@
+"""Shared base class for form validation.
+
+Every form of the assistant validates through ``CreditFormValidation``. It gives each form:
+
+* one place to accept or reject an answer; after two failed attempts at the same question it
+  explains what is expected and offers 继续 / 取消 / 转人工 as buttons;
+* the entity question (``uscc``): a code is checked by the backend (its Chinese message and
+  one-character suggestions are shown), a name is searched; submission forms also check that the
+  sender is bound to the entity and otherwise hand over to ``binding_form`` and resume afterwards;
+* corrections: a new code given while another question is open updates ``uscc``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from abc import ABC
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendError, BackendUnavailable, get_client
+from actions.messages import entity_buttons, unavailable_text, uscc_problem_text
+
+CODE_LIKE = re.compile(r"[0-9A-Z]{15,20}")
+
+STUCK_BUTTONS = [
+    {"title": "继续", "payload": "/inform"},
+    {"title": "取消", "payload": "/cancel"},
+    {"title": "转人工", "payload": "/human_handoff"},
+]
+
+EXPLANATIONS: dict[str, str] = {
+    "uscc": "这里需要主体的18位统一社会信用代码（由数字和大写字母组成，营业执照上可以找到），或者它的名称。",
+    "otp_code": "这里需要发送到主体登记联系方式的6位数字验证码。",
+    "info_category": "请从“资质证照、市场经营、合同履约、社会公益”中选择一类。",
+    "reg_field_value": "请按提示填写这一项的内容。",
+    "commitment_type": "请从按钮中选择一种承诺类型。",
+    "commitment_matter": "请用一句话说明承诺对应的办理事项，例如“食品经营许可证新办”。",
+    "missing_materials": "请写明暂缺的材料名称，例如“消防验收意见书”。",
+    "materials_due": "请给出补齐材料的日期，例如 2026-12-31；也可以回复“默认”使用系统默认期限。",
+    "record_id": "请点击列表中的一条记录，或回复它的序号（如“1”）。",
+    "objection_reason": "请写明认为这条记录有误的理由，至少几个字，例如“处罚对象不是本公司”。",
+    "requested_outcome": "请选择希望的处理方式：更正 或 撤销。",
+    "corrective_action": "请简要说明已经采取的整改措施，例如“罚款已于3月1日全额缴纳并完成整改”。",
+    "confirmed": "请回复“确认”提交，或回复“不对”放弃本次提交。",
+}
+
+YES_WORDS = ("确认", "是", "对", "好", "同意", "提交", "可以", "重试", "没问题", "签署", "接受", "已履行", "已经")
+NO_WORDS = ("不", "否", "没", "算了", "放弃", "别")
+
+
+def sender_id(tracker: Tracker) -> str:
+    """The conversation's sender id, e.g. ``tg:123`` or ``web:<uuid>``."""
+    return str(tracker.sender_id)
+
+
+def normalise_text(text: str) -> str:
+    """Full-width → half-width, upper case, without spaces and hyphens."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return re.sub(r"[\s\-－—_]", "", text).upper()
+
+
+def code_in(text: str) -> str | None:
+    """A code-like token (15–20 letters/digits) in the text, if any."""
+    match = CODE_LIKE.search(normalise_text(text))
+    return match.group(0) if match else None
+
+
+def is_button_noise(value: Any) -> bool:
+    """True for raw button payloads such as ``/inform`` that reached a free-text slot."""
+    return isinstance(value, str) and value.strip().startswith("/")
+
+
+def yes_no(text: str) -> bool | None:
+    """Interpret a free-text answer to a yes/no question."""
+    text = (text or "").strip()
+    if not text or is_button_noise(text):
+        return None
+    if any(text.startswith(w) for w in NO_WORDS):
+        return False
+    if any(w in text for w in YES_WORDS):
+        return True
+    return None
+
+
+def latest_entity(tracker: Tracker, name: str) -> str | None:
+    """Value of an entity in the latest user message."""
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def previous_slot_value(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest user message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+            continue
+        if seen_user and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+class CreditFormValidation(FormValidationAction, ABC):
+    """Base class of every form validator (see module docstring)."""
+
+    #: Whether the form files something for an entity (then the sender must be bound to it).
+    needs_binding: bool = False
+    #: Slots that depend on the entity and are cleared when ``uscc`` changes.
+    entity_dependent_slots: tuple[str, ...] = ()
+
+    # -- required slots ----------------------------------------------------------------------
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """Stop early (empty list) when binding is needed or the flow was stopped."""
+        if tracker.get_slot("binding_needed") or tracker.get_slot("flow_stopped"):
+            return []
+        return self.dynamic_slots(list(domain_slots), tracker)
+
+    def dynamic_slots(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
+        """Override to add or drop questions depending on earlier answers."""
+        return domain_slots
+
+    # -- accept / reject ---------------------------------------------------------------------
+
+    def explain(self, slot: str) -> str:
+        return EXPLANATIONS.get(slot, "请按提示回答当前问题。")
+
+    def accept(self, slot: str, value: Any, **extra: Any) -> dict[str, Any]:
+        """Accept an answer and reset the failure counter."""
+        return {slot: value, "failed_attempts": None, **extra}
+
+    def reject(
+        self,
+        slot: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        message: str | None,
+        buttons: list[dict[str, str]] | None = None,
+        count: bool = True,
+    ) -> dict[str, Any]:
+        """Refuse an answer; the second failure at one question explains and offers a way out."""
+        if message:
+            dispatcher.utter_message(text=message, buttons=buttons or [])
+        result: dict[str, Any] = {slot: None}
+        if not count:
+            return result
+        failures = tracker.get_slot("failed_attempts") or {}
+        attempts = int(failures.get("count", 0)) + 1 if failures.get("slot") == slot else 1
+        if attempts >= 2:
+            dispatcher.utter_message(
+                text=f"{self.explain(slot)}\n您可以继续回答，也可以取消本次办理，或转人工服务。",
+                buttons=STUCK_BUTTONS,
+            )
+            attempts = 0
+        result["failed_attempts"] = {"slot": slot, "count": attempts}
+        return result
+
+    def stop(self, dispatcher: CollectingDispatcher, message: str, slot: str, value: Any = None) -> dict:
+        """End the form without submitting anything."""
+        dispatcher.utter_message(text=message)
+        return {slot: value, "flow_stopped": True, "failed_attempts": None}
+
+    def unavailable(self, slot: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        """The backend is down during a question: apologise, keep everything, ask again."""
+        dispatcher.utter_message(text=unavailable_text() + "您的回答都已保留，稍后可以再回复一次。")
+        return {slot: None}
+
+    def free_text(
+        self,
+        slot: str,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        min_length: int = 2,
+        max_length: int = 500,
+    ) -> dict[str, Any]:
+        """Validate a free-text answer (length; ignore payloads and code corrections)."""
+        if is_button_noise(value) or self.is_correction(tracker, slot):
+            return {slot: None}
+        text = str(value or "").strip()
+        if len(text) < min_length:
+            return self.reject(slot, dispatcher, tracker, "内容太短了，请再具体一些。")
+        if len(text) > max_length:
+            return self.reject(slot, dispatcher, tracker, f"内容请控制在{max_length}字以内。")
+        return self.accept(slot, text)
+
+    def yes_no_answer(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> bool | dict[str, Any] | None:
+        """Turn an affirm/deny or free-text reply into True/False; a dict means "rejected"."""
+        if isinstance(value, bool):
+            return value
+        if is_button_noise(value):
+            return {slot: None}
+        answer = yes_no(str(value))
+        if answer is None:
+            return self.reject(slot, dispatcher, tracker, "没太明白您的意思。")
+        return answer
+
+    @staticmethod
+    def is_correction(tracker: Tracker, slot: str) -> bool:
+        """The latest message carries a new code while another question is open."""
+        return slot != "uscc" and latest_entity(tracker, "uscc") is not None
+
+    # -- the entity question -----------------------------------------------------------------
+
+    async def validate_uscc(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Resolve a code or a name to one entity; for submissions, check the binding."""
+        if is_button_noise(value):
+            return {"uscc": None}
+        previous = previous_slot_value(tracker, "uscc")
+        requested = tracker.get_slot("requested_slot")
+        text = str(value or "").strip()
+        code = code_in(text)
+        if code is None and requested not in (None, "uscc") and previous:
+            # A name mentioned in passing while another question is open: keep the entity.
+            return {"uscc": previous}
+        try:
+            resolved = self.resolve_entity(text, code, dispatcher, tracker)
+            if resolved is None or "uscc" not in resolved or resolved.get("uscc") is None:
+                return resolved or {"uscc": None}
+            result = dict(resolved)
+            if previous and previous != result["uscc"]:
+                dispatcher.utter_message(text=f"好的，已改为「{result.get('entity_name', '')}」。")
+                result.update({slot: None for slot in self.entity_dependent_slots})
+            if self.needs_binding:
+                result.update(self.binding_check(result, dispatcher, tracker))
+            return result
+        except BackendUnavailable:
+            return self.unavailable("uscc", dispatcher)
+
+    def resolve_entity(
+        self, text: str, code: str | None, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        """Code → /uscc/check; name → /entities search. Returns slot updates."""
+        client = get_client()
+        if code:
+            check = client.check_uscc(code)
+            if not check.get("ok"):
+                buttons = entity_buttons(check.get("suggestions") or [])
+                return self.reject("uscc", dispatcher, tracker, uscc_problem_text(check), buttons)
+            entity = check.get("entity")
+            if not entity:
+                return self.reject(
+                    "uscc",
+                    dispatcher,
+                    tracker,
+                    f"代码 {check.get('code', code)} 格式正确，但平台上没有找到这个主体。请核对代码，或者告诉我主体名称。",
+                )
+            return self.accept("uscc", entity["uscc"], entity_name=entity.get("name"))
+        if len(text) < 2:
+            return self.reject("uscc", dispatcher, tracker, "请告诉我主体名称（至少两个字）或统一社会信用代码。")
+        found = client.search_entities(text, limit=10)
+        items = found.get("items") or []
+        if not items:
+            return self.reject(
+                "uscc",
+                dispatcher,
+                tracker,
+                f"没有找到名称包含“{text}”的主体。请换个叫法，或直接提供统一社会信用代码。",
+            )
+        if len(items) == 1:
+            return self.accept("uscc", items[0]["uscc"], entity_name=items[0].get("name"))
+        total = found.get("total") or len(items)
+        more = f"（共{total}个，先列出前5个）" if total > 5 else ""
+        dispatcher.utter_message(
+            text=f"找到多个名称包含“{text}”的主体{more}，请选择：", buttons=entity_buttons(items)
+        )
+        return {"uscc": None}
+
+    def binding_check(
+        self, resolved: dict[str, Any], dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        """Hand over to binding_form when the sender is not bound to the entity."""
+        if get_client().is_bound(sender_id(tracker), resolved["uscc"]):
+            return {"binding_needed": False}
+        dispatcher.utter_message(
+            text=f"为保护主体信息安全，办理前需要先验证您是「{resolved.get('entity_name', '')}」的经办人。"
+        )
+        return {"binding_needed": True, "pending_form": self.form_name()}
+
+
+def backend_message(error: BackendError) -> str:
+    """The backend's Chinese message, with a fallback."""
+    return error.message or "请求未能完成，请核对后重试。"

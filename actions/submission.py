@@ -1,0 +1,133 @@
+"""Shared submission step: summary → explicit confirmation → POST with an idempotency key.
+
+On ``BackendUnavailable`` nothing is reset: the answers and the nonce stay, ``retry_pending``
+names the form, and "重试"/affirm submits again with the same ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendError, BackendUnavailable, get_client, idempotency_key
+from actions.forms_base import sender_id
+from actions.messages import submission_text, unavailable_text
+
+RETRY_BUTTONS = [
+    {"title": "重试", "payload": "/affirm"},
+    {"title": "取消", "payload": "/cancel"},
+    {"title": "转人工", "payload": "/human_handoff"},
+]
+
+#: Every slot a flow may leave behind; reset after a submission, a cancel or a stop.
+FLOW_SLOTS: dict[str, Any] = {
+    "uscc": None,
+    "entity_name": None,
+    "confirmed": None,
+    "failed_attempts": None,
+    "flow_stopped": False,
+    "binding_needed": False,
+    "pending_form": None,
+    "retry_pending": None,
+    "submission_nonce": None,
+    "record_id": None,
+    "record_candidates": None,
+    "otp_code": None,
+    "info_category": None,
+    "reg_field_value": None,
+    "reg_fields": None,
+    "reg_field_labels": None,
+    "reg_truthful": None,
+    "commitment_type": None,
+    "commitment_matter": None,
+    "missing_materials": None,
+    "materials_due": None,
+    "commitment_accepted": None,
+    "objection_reason": None,
+    "requested_outcome": None,
+    "corrective_action": None,
+    "obligations_fulfilled": None,
+    "commitment_signed": None,
+}
+
+#: form name → function building the confirmation summary from the tracker's slots.
+SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {}
+
+
+def reset_flow() -> list[EventType]:
+    """SlotSet events that clear every flow slot."""
+    return [SlotSet(name, value) for name, value in FLOW_SLOTS.items()]
+
+
+def error_text(error: BackendError) -> str:
+    """A submission refused by the backend, explained in Chinese."""
+    if error.code == "DUPLICATE_APPLICATION" and error.details.get("application_no"):
+        return f"{error.message}\n已有的申请编号：{error.details['application_no']}，可以直接问我它的进度。"
+    if error.code == "VALIDATION_ERROR":
+        fields = error.details.get("fields") or []
+        problems = "；".join(str(f.get("message", "")) for f in fields if isinstance(f, dict))
+        return f"{error.message}{('：' + problems) if problems else ''}\n本次未提交，请重新办理并修改相应内容。"
+    if error.code == "BINDING_REQUIRED":
+        return f"{error.message}\n请先说“验证身份”完成绑定，再重新办理。"
+    return f"{error.message}\n本次未提交。"
+
+
+class SubmitApplication(Action, ABC):
+    """Runs after a submission form completes."""
+
+    kind: str = ""
+    form: str = ""
+
+    @abstractmethod
+    def body(self, tracker: Tracker) -> dict[str, Any]:
+        """The JSON body for POST /api/v1/applications/<kind>."""
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("flow_stopped"):
+            return reset_flow()
+        if tracker.get_slot("confirmed") is False:
+            dispatcher.utter_message(response="utter_not_submitted")
+            return reset_flow()
+        nonce = tracker.get_slot("submission_nonce") or uuid.uuid4().hex
+        key = idempotency_key(sender_id(tracker), self.form, nonce)
+        body = {"sender_id": sender_id(tracker), "uscc": tracker.get_slot("uscc"), **self.body(tracker)}
+        try:
+            application = get_client().submit(self.kind, body, key)
+        except BackendUnavailable:
+            dispatcher.utter_message(
+                text=unavailable_text() + "您填写的内容都已保留，回复“重试”即可再次提交，不会重复提交。",
+                buttons=RETRY_BUTTONS,
+            )
+            return [SlotSet("submission_nonce", nonce), SlotSet("retry_pending", self.form)]
+        except BackendError as error:
+            dispatcher.utter_message(text=error_text(error))
+            return reset_flow()
+        dispatcher.utter_message(text=submission_text(application))
+        return reset_flow()
+
+
+class ActionAskConfirmed(Action):
+    """Shows the summary of the active form and asks for an explicit confirmation."""
+
+    def name(self) -> str:
+        return "action_ask_confirmed"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        builder = SUMMARIES.get(tracker.active_loop.get("name") or "")
+        summary = builder(dict(tracker.slots)) if builder else ""
+        dispatcher.utter_message(
+            text=f"请核对以下内容：\n{summary}\n\n确认提交吗？",
+            buttons=[{"title": "确认提交", "payload": "/affirm"}, {"title": "不提交", "payload": "/deny"}],
+        )
+        return []

@@ -1,0 +1,7 @@
+"""Custom Rasa NLU components for the 信用中国（吉林市） assistant.
+
+``normalizer.TextNormalizer`` rewrites the message text before tokenization (width folding,
+Traditional → Simplified, domain typo fixes) without changing its length, so entity offsets stay
+valid. ``canonical.EntityCanonicalizer`` runs after the extractors and rewrites ``uscc`` and
+``application_id`` values to their canonical forms, adding any the statistical extractors missed.
+"""

@@ -1,0 +1,238 @@
+"""Canonical values for ``uscc`` and ``application_id`` entities.
+
+Runs after the extractors (DIET, RegexEntityExtractor, EntitySynonymMapper):
+
+* finds codes and application numbers in the text with the rule modules' patterns (on width-folded
+  text, so full-width input is found; offsets refer to the message text);
+* an extracted entity that overlaps such a span takes the span's type, offsets and canonical value
+  (DIET sometimes cuts a code short or calls an application number a code); other entity types
+  overlapping a span are dropped, and duplicates of one span are merged;
+* a span no extractor found is added as a new entity;
+* remaining ``uscc`` / ``application_id`` values are canonicalised as far as possible.
+
+A code with a wrong check character stays a ``uscc`` entity: the backend explains what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from assistant_nlu.normalizer import fold_width
+from credit_backend.rules.appno import APPNO_PATTERN, parse_application_no
+from credit_backend.rules.uscc import USCC_PATTERN, normalize_uscc
+
+USCC = "uscc"
+APPLICATION_ID = "application_id"
+CODE_TYPES = frozenset({USCC, APPLICATION_ID})
+
+# Any 18 ASCII letters/digits with optional single separators: catches codes typed with letters
+# the code never uses (O for 0, I for 1…), which USCC_PATTERN rejects. Accepted only when
+# positions 3-8 (the region code) are digits, so ordinary words and numbers are not taken.
+_LOOSE_USCC_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z](?:[ \-‐‑–—]?[0-9A-Za-z]){17}(?![0-9A-Za-z])")
+_APPNO_SHAPE_RE = re.compile(r"([A-Z]{2})[\s\-‐‑–—_]*([0-9]{8})[\s\-‐‑–—_]*([0-9]{4})")
+_ID_CARD_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CARD_CHECK = "10X98765432"
+_MASK = "\x00"
+
+
+@dataclass(frozen=True)
+class CodeSpan:
+    """A code or application number found in the text."""
+
+    start: int
+    end: int
+    entity: str
+    value: str
+
+
+def canonical_application_id(raw: str) -> str:
+    """``<TYPE>-<YYYYMMDD>-<NNNN>``; an invalid date or sequence keeps that shape for the backend."""
+    parsed = parse_application_no(raw)
+    if parsed is not None:
+        return str(parsed)
+    text = unicodedata.normalize("NFKC", raw).strip().upper()
+    shape = _APPNO_SHAPE_RE.fullmatch(text)
+    if shape is not None:
+        return "-".join(shape.groups())
+    return re.sub(r"\s+", "", text)
+
+
+def canonical_value(entity: str, raw: str) -> str:
+    """Canonical value of a code-like entity; other entity types are returned unchanged."""
+    if entity == USCC:
+        return normalize_uscc(raw)
+    if entity == APPLICATION_ID:
+        return canonical_application_id(raw)
+    return raw
+
+
+def is_resident_id_number(code: str) -> bool:
+    """True for a valid 18-digit resident identity card number (checksum and birth date)."""
+    if len(code) != 18 or not code[:17].isdigit() or code[17] not in "0123456789X":
+        return False
+    total = sum(int(ch) * w for ch, w in zip(code[:17], _ID_CARD_WEIGHTS, strict=True))
+    if _ID_CARD_CHECK[total % 11] != code[17]:
+        return False
+    try:
+        date(int(code[6:10]), int(code[10:12]), int(code[12:14]))
+    except ValueError:
+        return False
+    return True
+
+
+def _looks_like_uscc(span_text: str) -> bool:
+    code = normalize_uscc(span_text)
+    if len(code) != 18:
+        return False
+    if is_resident_id_number(code):
+        return False
+    return bool(USCC_PATTERN.fullmatch(span_text)) or code[2:8].isdigit()
+
+
+def find_code_spans(text: str) -> list[CodeSpan]:
+    """Application numbers and codes in ``text``, non-overlapping, offsets into ``text``."""
+    folded = fold_width(text)
+    spans: list[CodeSpan] = []
+    masked = list(folded)
+    for match in APPNO_PATTERN.finditer(folded):
+        spans.append(
+            CodeSpan(match.start(), match.end(), APPLICATION_ID, canonical_application_id(match.group(0)))
+        )
+        masked[match.start() : match.end()] = _MASK * (match.end() - match.start())
+    rest = "".join(masked)
+    for match in _LOOSE_USCC_RE.finditer(rest):
+        if _looks_like_uscc(match.group(0)):
+            spans.append(CodeSpan(match.start(), match.end(), USCC, normalize_uscc(match.group(0))))
+    return sorted(spans, key=lambda s: s.start)
+
+
+def _overlaps(entity: dict[str, Any], span: CodeSpan) -> bool:
+    start, end = entity.get(ENTITY_ATTRIBUTE_START), entity.get(ENTITY_ATTRIBUTE_END)
+    if start is None or end is None:
+        return False
+    return start < span.end and span.start < end
+
+
+def canonicalize_entities(
+    text: str, entities: list[dict[str, Any]], processor: str = "EntityCanonicalizer"
+) -> list[dict[str, Any]]:
+    """Apply the module's rules to one message's entities; returns a new list sorted by start."""
+    spans = find_code_spans(text) if text else []
+    result: list[dict[str, Any]] = []
+    claimed: dict[CodeSpan, dict[str, Any]] = {}
+
+    def mark(entity: dict[str, Any]) -> None:
+        processors = entity.setdefault("processors", [])
+        if processor not in processors:
+            processors.append(processor)
+
+    for original in entities:
+        entity = dict(original)
+        span = next((s for s in spans if _overlaps(entity, s)), None)
+        if span is not None:
+            if entity.get(ENTITY_ATTRIBUTE_TYPE) not in CODE_TYPES or span in claimed:
+                continue  # a fragment of a code tagged as something else, or a duplicate
+            if (
+                entity.get(ENTITY_ATTRIBUTE_TYPE),
+                entity.get(ENTITY_ATTRIBUTE_START),
+                entity.get(ENTITY_ATTRIBUTE_END),
+                entity.get(ENTITY_ATTRIBUTE_VALUE),
+            ) != (span.entity, span.start, span.end, span.value):
+                entity.update(
+                    {
+                        ENTITY_ATTRIBUTE_TYPE: span.entity,
+                        ENTITY_ATTRIBUTE_START: span.start,
+                        ENTITY_ATTRIBUTE_END: span.end,
+                        ENTITY_ATTRIBUTE_VALUE: span.value,
+                    }
+                )
+                mark(entity)
+            claimed[span] = entity
+            result.append(entity)
+            continue
+        kind = entity.get(ENTITY_ATTRIBUTE_TYPE)
+        value = entity.get(ENTITY_ATTRIBUTE_VALUE)
+        if kind in CODE_TYPES and isinstance(value, str):
+            canonical = canonical_value(kind, value)
+            if canonical != value:
+                entity[ENTITY_ATTRIBUTE_VALUE] = canonical
+                mark(entity)
+        if any(_same_entity(entity, kept) for kept in result):
+            continue
+        result.append(entity)
+
+    for span in spans:
+        if span not in claimed:
+            result.append(
+                {
+                    ENTITY_ATTRIBUTE_TYPE: span.entity,
+                    ENTITY_ATTRIBUTE_START: span.start,
+                    ENTITY_ATTRIBUTE_END: span.end,
+                    ENTITY_ATTRIBUTE_VALUE: span.value,
+                    EXTRACTOR: processor,
+                }
+            )
+    return sorted(
+        result, key=lambda e: (e.get(ENTITY_ATTRIBUTE_START) or 0, e.get(ENTITY_ATTRIBUTE_END) or 0)
+    )
+
+
+def _same_entity(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    keys = (ENTITY_ATTRIBUTE_TYPE, ENTITY_ATTRIBUTE_START, ENTITY_ATTRIBUTE_END, ENTITY_ATTRIBUTE_VALUE)
+    return all(a.get(k) == b.get(k) for k in keys) and a.get("role") == b.get("role")
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class EntityCanonicalizer(GraphComponent, EntityExtractorMixin):
+    """Rewrites ``uscc``/``application_id`` entities to canonical values and adds missed ones."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """No options."""
+        return {}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Store the configuration."""
+        self._config = config
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> EntityCanonicalizer:
+        """Create the component (nothing to train or persist)."""
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Canonicalise the entities of each message in place."""
+        for message in messages:
+            text = message.get(TEXT)
+            entities = message.get(ENTITIES) or []
+            if not isinstance(text, str) or (not text and not entities):
+                continue
+            updated = canonicalize_entities(text, entities, self.name)
+            message.set(ENTITIES, updated, add_to_output=True)
+        return messages

@@ -1,0 +1,1 @@
+"""Channels and runners: how people and processes reach the assistant."""

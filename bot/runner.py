@@ -1,0 +1,142 @@
+"""Start, health-check and stop the services of a local deployment (``make up`` / ``make down``).
+
+Services: the credit backend (uvicorn), the Rasa action server and the Rasa server. Each runs in the
+background with its log in var/log and its pid in var/run; ``up`` returns once every one is healthy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "var" / "run"
+LOG = ROOT / "var" / "log"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    command: list[str]
+    health_url: str
+    timeout: float
+
+
+def services(env: dict[str, str]) -> list[Service]:
+    backend_port = env.get("BACKEND_PORT", "8000")
+    actions_port = env.get("ACTIONS_PORT", "5055")
+    rasa_port = env.get("RASA_PORT", "5005")
+    rasa_bin = str(ROOT / ".venv-rasa" / "bin")
+    return [
+        Service(
+            "backend",
+            [sys.executable, "-m", "uvicorn", "credit_backend.main:app", "--host", "127.0.0.1", "--port", backend_port],
+            f"http://127.0.0.1:{backend_port}/healthz",
+            60,
+        ),
+        Service(
+            "actions",
+            [f"{rasa_bin}/python", "-m", "rasa_sdk", "--actions", "actions", "--port", actions_port],
+            f"http://127.0.0.1:{actions_port}/health",
+            120,
+        ),
+        Service(
+            "rasa",
+            [
+                f"{rasa_bin}/rasa",
+                "run",
+                "--enable-api",
+                "--port",
+                rasa_port,
+                "--endpoints",
+                "endpoints.yml",
+                "--model",
+                "models",
+            ],
+            f"http://127.0.0.1:{rasa_port}/",
+            300,
+        ),
+    ]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def _pid(name: str) -> int | None:
+    path = RUN / f"{name}.pid"
+    if not path.exists():
+        return None
+    pid = int(path.read_text())
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        path.unlink()
+        return None
+    return pid
+
+
+def up(names: list[str]) -> int:
+    RUN.mkdir(parents=True, exist_ok=True)
+    LOG.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    chosen = [s for s in services(env) if not names or s.name in names]
+    for svc in chosen:
+        if _pid(svc.name) or _healthy(svc.health_url):
+            print(f"{svc.name}: already running ({svc.health_url})")
+            continue
+        log = (LOG / f"{svc.name}.log").open("ab")
+        proc = subprocess.Popen(
+            svc.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        (RUN / f"{svc.name}.pid").write_text(str(proc.pid))
+        deadline = time.monotonic() + svc.timeout
+        while not _healthy(svc.health_url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                print(f"{svc.name}: failed to start; see {LOG / (svc.name + '.log')}", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        print(f"{svc.name}: healthy at {svc.health_url}")
+    return 0
+
+
+def down(names: list[str]) -> int:
+    for svc in reversed(services(dict(os.environ))):
+        if names and svc.name not in names:
+            continue
+        pid = _pid(svc.name)
+        if pid is None:
+            continue
+        os.killpg(pid, signal.SIGTERM)
+        for _ in range(50):
+            if _pid(svc.name) is None:
+                break
+            time.sleep(0.2)
+        else:
+            os.killpg(pid, signal.SIGKILL)
+        (RUN / f"{svc.name}.pid").unlink(missing_ok=True)
+        print(f"{svc.name}: stopped")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument("services", nargs="*", help="backend, actions, rasa (default: all)")
+    args = parser.parse_args()
+    return up(args.services) if args.command == "up" else down(args.services)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Dependencies: the database session and the caller's role from the bearer token."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header
+from sqlalchemy.orm import Session
+
+from credit_backend.db import session_scope
+from credit_backend.errors import DomainError, Forbidden
+from credit_backend.settings import get_settings
+
+ROLES = ("assistant", "staff", "admin")  # each role may do what the ones before it may
+
+
+@dataclass(frozen=True)
+class Caller:
+    role: str
+
+    @property
+    def unmasked(self) -> bool:
+        return self.role in ("staff", "admin")
+
+    def at_least(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def caller(authorization: Annotated[str | None, Header()] = None) -> Caller:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise DomainError(
+            "需要身份凭证：请在请求头 Authorization 中提供 Bearer 令牌。", code="AUTH_REQUIRED", status=401
+        )
+    token = authorization[7:].strip()
+    settings = get_settings()
+    for role in reversed(ROLES):
+        if any(hmac.compare_digest(token, known) for known in settings.tokens_for(role)):
+            return Caller(role)
+    raise DomainError("身份凭证无效或已过期。", code="AUTH_REQUIRED", status=401)
+
+
+def require(role: str):  # type: ignore[no-untyped-def]
+    def check(who: Annotated[Caller, Depends(caller)]) -> Caller:
+        if not who.at_least(role):
+            raise Forbidden("您的账号没有执行此操作的权限。", code="FORBIDDEN")
+        return who
+
+    return check
+
+
+DbSession = Annotated[Session, Depends(session_scope)]
+AnyCaller = Annotated[Caller, Depends(caller)]
+StaffCaller = Annotated[Caller, Depends(require("staff"))]
+AdminCaller = Annotated[Caller, Depends(require("admin"))]

@@ -1,0 +1,37 @@
+"""ORM models; importing this package registers every table on ``Base.metadata``."""
+
+from credit_backend.models.application import (
+    Application,
+    ApplicationCounter,
+    ApplicationEvent,
+    Attachment,
+    Commitment,
+    Objection,
+    Registration,
+    RepairApplication,
+)
+from credit_backend.models.base import Base
+from credit_backend.models.entity import Entity, Evaluation
+from credit_backend.models.identity import Binding, BindingChallenge
+from credit_backend.models.messaging import AuditEntry, Handoff, Notification
+from credit_backend.models.record import CreditRecord
+
+__all__ = [
+    "Application",
+    "ApplicationCounter",
+    "ApplicationEvent",
+    "Attachment",
+    "AuditEntry",
+    "Base",
+    "Binding",
+    "BindingChallenge",
+    "Commitment",
+    "CreditRecord",
+    "Entity",
+    "Evaluation",
+    "Handoff",
+    "Notification",
+    "Objection",
+    "Registration",
+    "RepairApplication",
+]

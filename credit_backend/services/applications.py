@@ -1,0 +1,250 @@
+"""Submitting, reading and deciding applications: numbering, idempotency, binding, state machines.
+
+Each kind (registration, commitment, objection, repair) lives in its own module as a handler that
+builds the application from a validated body and applies the side effects of its transitions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from credit_backend import clock
+from credit_backend.errors import Conflict, DomainError, NotFound
+from credit_backend.models import Application, ApplicationCounter, ApplicationEvent, Entity
+from credit_backend.rules.appno import format_application_no, parse_application_no
+from credit_backend.rules.states import MACHINES, IllegalTransition, Machine, Transition, step
+from credit_backend.rules.workdays import Deadline
+from credit_backend.schemas import SenderBody
+from credit_backend.services import bindings
+from credit_backend.services.common import audit, deadline_label, notify
+from credit_backend.services.entities import get_entity
+
+
+class KindHandler(Protocol):
+    machine: Machine
+
+    def build(self, session: Session, entity: Entity, body: Any, today: date) -> tuple[Application, Deadline | None]:
+        """A new, unsaved application (kind fields set) and its first deadline; raises DomainError."""
+
+    def apply(self, session: Session, app: Any, transition: Transition, today: date) -> Deadline | None:
+        """Side effects of a transition; returns the deadline of the next stage, if any."""
+
+    def details(self, app: Any) -> dict[str, Any]: ...
+
+    def summary(self, app: Any) -> str: ...
+
+    def deadline_what(self, status: str) -> str: ...
+
+
+def _handlers() -> dict[str, KindHandler]:
+    from credit_backend.services import commitment, objection, registration, repair
+
+    return {
+        "registration": registration.HANDLER,
+        "commitment": commitment.HANDLER,
+        "objection": objection.HANDLER,
+        "repair": repair.HANDLER,
+    }
+
+
+def handler_for(kind: str) -> KindHandler:
+    return _handlers()[kind]
+
+
+def request_hash(body: SenderBody) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def next_application_no(session: Session, type_code: str, day: date) -> str:
+    """Atomically take the next number of the day for a type (an upsert both databases support)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(ApplicationCounter)
+        .values(type_code=type_code, day=day, last_seq=1)
+        .on_conflict_do_update(index_elements=["type_code", "day"], set_={"last_seq": ApplicationCounter.last_seq + 1})
+        .returning(ApplicationCounter.last_seq)
+    )
+    seq = session.execute(stmt).scalar_one()
+    return format_application_no(type_code, day, seq)
+
+
+def _existing(session: Session, sender_id: str, key: str, digest: str) -> Application | None:
+    app = session.scalar(
+        select(Application).where(Application.sender_id == sender_id, Application.idempotency_key == key)
+    )
+    if app is not None and app.request_hash != digest:
+        raise Conflict(
+            "这个幂等键已用于另一份内容不同的申请。请为新的申请使用新的键。",
+            code="IDEMPOTENCY_CONFLICT",
+            application_no=app.application_no,
+        )
+    return app
+
+
+def submit(session: Session, kind: str, body: SenderBody, idempotency_key: str, role: str) -> tuple[Application, bool]:
+    """File an application; returns it and whether it was created now (False: an idempotent retry)."""
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise DomainError("提交申请需要请求头 Idempotency-Key（不超过100个字符）。", code="VALIDATION_ERROR")
+    digest = request_hash(body)
+    existing = _existing(session, body.sender_id, idempotency_key, digest)
+    if existing is not None:
+        return existing, False
+    handler = handler_for(kind)
+    entity = get_entity(session, body.uscc)
+    bindings.require_binding(session, body.sender_id, entity)
+    today = clock.today()
+    app, deadline = handler.build(session, entity, body, today)
+    app.application_no = next_application_no(session, handler.machine.type_code, today)
+    app.status = handler.machine.initial
+    app.entity = entity
+    app.sender_id = body.sender_id
+    app.received_on = today
+    app.idempotency_key = idempotency_key
+    app.request_hash = digest
+    _set_deadline(app, deadline)
+    app.events.append(
+        ApplicationEvent(from_status=None, to_status=app.status, action="submit", actor=body.sender_id, note=None)
+    )
+    session.add(app)
+    audit(session, role, body.sender_id, f"submit_{kind}", app.application_no)
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: answer with its application.
+        session.rollback()
+        existing = _existing(session, body.sender_id, idempotency_key, digest)
+        if existing is None:
+            raise
+        return existing, False
+    return app, True
+
+
+def _set_deadline(app: Application, deadline: Deadline | None) -> None:
+    app.due_on = deadline.due if deadline else None
+    app.due_working_days = deadline.working_days if deadline else None
+    app.due_provisional = deadline.provisional if deadline else False
+
+
+def get_application(session: Session, raw_no: str) -> Application:
+    parsed = parse_application_no(raw_no)
+    if parsed is None:
+        raise DomainError(
+            f"“{raw_no}”不是有效的申请编号。编号格式如 YY-20261126-0003（类型-受理日期-序号）。",
+            code="APPLICATION_NO_INVALID",
+        )
+    app = session.scalar(select(Application).where(Application.application_no == str(parsed)))
+    if app is None:
+        raise NotFound(f"没有找到申请编号 {parsed} 的申请，请核对编号。", code="APPLICATION_NOT_FOUND")
+    return app
+
+
+def list_applications(
+    session: Session, sender_id: str | None, uscc: str | None, status: str | None, limit: int = 50
+) -> list[Application]:
+    query = select(Application)
+    if sender_id:
+        query = query.where(Application.sender_id == sender_id)
+    if uscc:
+        query = query.where(Application.entity_id == get_entity(session, uscc).id)
+    if status:
+        query = query.where(Application.status == status)
+    return list(session.scalars(query.order_by(Application.received_at.desc(), Application.id.desc()).limit(limit)))
+
+
+def decide(session: Session, raw_no: str, action: str, note: str | None, actor: str, role: str) -> Application:
+    """Apply a staff decision through the kind's state machine, with its side effects, atomically."""
+    app = get_application(session, raw_no)
+    handler = handler_for(app.kind)
+    try:
+        transition = step(handler.machine, app.status, action)
+    except IllegalTransition as exc:
+        raise Conflict(
+            str(exc),
+            code="ILLEGAL_TRANSITION",
+            **{"from": app.status, "action": action, "allowed": list(handler.machine.allowed(app.status))},
+        ) from exc
+    today = clock.today()
+    deadline = handler.apply(session, app, transition, today)
+    _set_deadline(app, deadline)
+    app.events.append(
+        ApplicationEvent(from_status=app.status, to_status=transition.target, action=action, actor=actor, note=note)
+    )
+    app.status = transition.target
+    if not handler.machine.is_open(app.status):
+        app.decided_at = clock.now()
+    app.decision_note = note or app.decision_note
+    state_label = handler.machine.states[app.status]
+    message = f"您的{handler.machine.label}（{app.application_no}）有了新进展：{state_label}。"
+    if note:
+        message += f"说明：{note}"
+    if deadline:
+        message += f" 下一步办理时限：{deadline_label(deadline, handler.deadline_what(app.status))}。"
+    notify(session, app.sender_id, "decision", message, application_no=app.application_no, status=app.status)
+    audit(session, role, actor, f"decide_{action}", app.application_no, note=note)
+    session.commit()
+    return app
+
+
+def application_view(app: Application) -> dict[str, Any]:
+    handler = handler_for(app.kind)
+    machine = handler.machine
+    deadline = None
+    if app.due_on is not None and app.due_working_days is not None:
+        d = Deadline(
+            start=app.received_on, working_days=app.due_working_days, due=app.due_on, provisional=app.due_provisional
+        )
+        deadline = {
+            "due": app.due_on,
+            "working_days": app.due_working_days,
+            "provisional": app.due_provisional,
+            "what": handler.deadline_what(app.status),
+            "label": deadline_label(d, handler.deadline_what(app.status)),
+        }
+    return {
+        "application_no": app.application_no,
+        "kind": app.kind,
+        "kind_label": machine.label,
+        "status": app.status,
+        "status_label": machine.states[app.status],
+        "open": machine.is_open(app.status),
+        "allowed_actions": list(machine.allowed(app.status)),
+        "uscc": app.entity.uscc,
+        "entity_name": app.entity.name,
+        "sender_id": app.sender_id,
+        "received_at": app.received_at,
+        "received_on": app.received_on,
+        "deadline": deadline,
+        "decided_at": app.decided_at,
+        "decision_note": app.decision_note,
+        "summary": handler.summary(app),
+        "details": handler.details(app),
+        "history": [
+            {
+                "status": e.to_status,
+                "status_label": machine.states[e.to_status],
+                "action": e.action,
+                "at": e.at,
+                "actor": e.actor,
+                "note": e.note,
+            }
+            for e in app.events
+        ],
+        "attachments": [
+            {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
+            for a in app.attachments
+        ],
+    }
+
+
+MACHINE_KINDS = tuple(MACHINES)

@@ -1,0 +1,160 @@
+"""Identity binding: a one-time code to the registered contact proves a sender represents an entity."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from credit_backend import clock
+from credit_backend.errors import DomainError, Forbidden
+from credit_backend.models import Binding, BindingChallenge, Entity
+from credit_backend.policy.loader import load_policy
+from credit_backend.rules.masking import mask_phone
+from credit_backend.services.common import audit, notify
+from credit_backend.services.entities import get_entity
+
+# Six digits have little entropy, so the hash is not what protects them (the 5-try lock and the
+# 10-minute expiry are); argon2 keeps a leaked table from handing out live codes directly.
+# Light parameters: a code is hashed once and checked at most five times.
+_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def deliver_code(session: Session, entity: Entity, code: str, minutes: int) -> None:
+    """The default driver: the outbox, addressed to the registered phone (an SMS gateway reads it)."""
+    notify(
+        session,
+        entity.contact_phone,
+        "otp",
+        f"【信用中国（吉林市）】您正在绑定{entity.name}的身份，验证码 {code}，{minutes}分钟内有效。如非本人操作请忽略。",
+        channel="sms",
+        uscc=entity.uscc,
+        code=code,
+    )
+
+
+def start(session: Session, sender_id: str, raw_uscc: str, role: str) -> dict[str, Any]:
+    rules = load_policy().identity_binding
+    entity = get_entity(session, raw_uscc)
+    now = clock.now()
+    locked = session.scalar(
+        select(BindingChallenge).where(
+            BindingChallenge.sender_id == sender_id,
+            BindingChallenge.entity_id == entity.id,
+            BindingChallenge.locked.is_(True),
+            BindingChallenge.created_at > now - timedelta(minutes=rules.lockout_minutes),
+        )
+    )
+    if locked is not None:
+        raise DomainError(
+            f"验证码错误次数过多，已锁定。请{rules.lockout_minutes}分钟后再试，或联系工作人员。",
+            code="OTP_LOCKED",
+            status=423,
+        )
+    # A new code replaces any earlier one that is still pending.
+    session.execute(
+        delete(BindingChallenge).where(
+            BindingChallenge.sender_id == sender_id,
+            BindingChallenge.entity_id == entity.id,
+            BindingChallenge.locked.is_(False),
+        )
+    )
+    code = f"{secrets.randbelow(10**rules.otp_digits):0{rules.otp_digits}d}"
+    challenge = BindingChallenge(
+        sender_id=sender_id,
+        entity_id=entity.id,
+        code_hash=_HASHER.hash(code),
+        expires_at=now + timedelta(minutes=rules.otp_ttl_minutes),
+    )
+    session.add(challenge)
+    deliver_code(session, entity, code, rules.otp_ttl_minutes)
+    audit(session, role, sender_id, "binding_start", entity.uscc)
+    session.commit()
+    return {
+        "challenge_id": challenge.id,
+        "uscc": entity.uscc,
+        "name": entity.name,
+        "masked_contact": mask_phone(entity.contact_phone),
+        "expires_at": challenge.expires_at,
+    }
+
+
+def verify(session: Session, sender_id: str, raw_uscc: str, code: str, role: str) -> dict[str, Any]:
+    rules = load_policy().identity_binding
+    entity = get_entity(session, raw_uscc)
+    challenge = session.scalar(
+        select(BindingChallenge)
+        .where(
+            BindingChallenge.sender_id == sender_id,
+            BindingChallenge.entity_id == entity.id,
+            BindingChallenge.consumed_at.is_(None),
+        )
+        .order_by(BindingChallenge.id.desc())
+        .limit(1)
+    )
+    if challenge is None:
+        raise DomainError("请先获取验证码：发送统一社会信用代码开始身份认证。", code="OTP_INVALID", attempts_left=0)
+    if challenge.locked:
+        raise DomainError("验证码错误次数过多，已锁定。请稍后重新获取验证码。", code="OTP_LOCKED", status=423)
+    now = clock.now()
+    if _aware(challenge.expires_at) < now:
+        raise DomainError(
+            f"验证码已过期（有效期{rules.otp_ttl_minutes}分钟）。请重新获取验证码。", code="OTP_EXPIRED", status=410
+        )
+    try:
+        _HASHER.verify(challenge.code_hash, code)
+    except VerificationError:
+        challenge.failed_attempts += 1
+        left = rules.max_wrong_attempts - challenge.failed_attempts
+        audit(session, role, sender_id, "binding_wrong_code", entity.uscc, attempts_left=left)
+        if left <= 0:
+            challenge.locked = True
+            session.commit()
+            raise DomainError(
+                f"验证码错误次数已达{rules.max_wrong_attempts}次，已锁定{rules.lockout_minutes}分钟。",
+                code="OTP_LOCKED",
+                status=423,
+            ) from None
+        session.commit()
+        raise DomainError(f"验证码不正确，还可以再试{left}次。", code="OTP_INVALID", attempts_left=left) from None
+    challenge.consumed_at = now
+    until = now + timedelta(days=rules.binding_days)
+    binding = session.scalar(select(Binding).where(Binding.sender_id == sender_id, Binding.entity_id == entity.id))
+    if binding is None:
+        session.add(Binding(sender_id=sender_id, entity_id=entity.id, bound_until=until))
+    else:
+        binding.bound_until = until
+    audit(session, role, sender_id, "binding_verified", entity.uscc)
+    session.commit()
+    return {"uscc": entity.uscc, "name": entity.name, "bound_until": until}
+
+
+def active_bindings(session: Session, sender_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(select(Binding).where(Binding.sender_id == sender_id, Binding.bound_until > clock.now()))
+    return [{"uscc": b.entity.uscc, "name": b.entity.name, "bound_until": b.bound_until} for b in rows]
+
+
+def unbind(session: Session, sender_id: str, raw_uscc: str, role: str) -> None:
+    entity = get_entity(session, raw_uscc)
+    session.execute(delete(Binding).where(Binding.sender_id == sender_id, Binding.entity_id == entity.id))
+    audit(session, role, sender_id, "unbind", entity.uscc)
+    session.commit()
+
+
+def require_binding(session: Session, sender_id: str, entity: Entity) -> None:
+    binding = session.scalar(select(Binding).where(Binding.sender_id == sender_id, Binding.entity_id == entity.id))
+    if binding is None or _aware(binding.bound_until) < clock.now():
+        raise Forbidden(
+            f"代表{entity.name}办理业务前，需要先完成身份认证（向该主体登记的联系电话发送验证码）。",
+            code="BINDING_REQUIRED",
+            uscc=entity.uscc,
+        )

@@ -1,0 +1,65 @@
+"""The credit report (公共信用信息报告) as sections, and as text a chat can show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from credit_backend import clock
+from credit_backend.models import Entity
+from credit_backend.services.common import cn_date
+from credit_backend.services.entities import profile
+
+SECTIONS = (
+    ("一、基本信息", None),
+    ("二、行政管理", ("行政许可", "行政处罚")),
+    ("三、诚实守信", ("守信激励",)),
+    ("四、严重失信主体名单", ("严重失信主体名单", "重点关注名单")),
+    ("五、经营异常", ("经营异常",)),
+    ("六、信用承诺", ("信用承诺",)),
+    ("七、信用评价", ("信用评价",)),
+    ("八、司法判决", ("司法判决",)),
+    ("九、其他", ("其他",)),
+)
+
+
+def credit_report(session: Session, entity: Entity) -> dict[str, Any]:
+    p = profile(session, entity, unmasked=False)
+    today = clock.today()
+    lines = [f"《公共信用信息报告》（{p['name']}）", f"报告日期：{cn_date(today)}，数据来源：信用中国（吉林市）", ""]
+    sections = []
+    for title, categories in SECTIONS:
+        if categories is None:
+            body = [
+                f"名称：{p['name']}",
+                f"统一社会信用代码：{p['uscc']}",
+                f"法定代表人/负责人：{p['legal_representative']}",
+                f"主体类型：{p['entity_type']}；登记状态：{p['status']}",
+                f"所在地区：{p['region_name'] or p['region_code']}",
+            ]
+            if p["evaluation"]:
+                ev = p["evaluation"]
+                body.append(f"公共信用综合评价：{ev['grade']}级（{ev['label']}）")
+        else:
+            body = []
+            for category in categories:
+                for r in p["latest_records"].get(category, []):
+                    body.append(
+                        f"[{category}] {r['title']}｜{r['document_no'] or '—'}｜{r['authority']}｜"
+                        f"{cn_date(r['decision_date'])}｜{r['status_label']}"
+                        + ("｜异议处理中" if r["under_objection"] else "")
+                    )
+                extra = p["record_counts"].get(category, 0) - len(p["latest_records"].get(category, []))
+                if extra > 0:
+                    body.append(f"[{category}] 另有{extra}条较早记录")
+            if title.startswith("七") and p["evaluation"]:
+                body.insert(0, f"{p['evaluation']['grade']}级：{p['evaluation']['inspection']}")
+            if not body:
+                body = ["暂无记录"]
+        sections.append({"title": title, "lines": body})
+        lines.append(title)
+        lines.extend(f"  {line}" for line in body)
+    lines.append("")
+    lines.append("本报告内容仅供参考，以“信用中国（吉林市）”网站公示信息为准。")
+    return {"uscc": p["uscc"], "name": p["name"], "generated_on": today, "sections": sections, "text": "\n".join(lines)}

@@ -1,0 +1,330 @@
+"""Evaluate a trained Rasa NLU model on the held-out sets in tests/nlu/.
+
+Run with the Rasa environment from the project root::
+
+    .venv-rasa/bin/python scripts/nlu_eval.py [--model models/xxx.tar.gz] [--json out.json] [--check]
+
+Loads the model in-process (``Agent.load``) and parses the examples in batches through the model's
+NLU graph. Prints intent accuracy and macro-F1 (``faq`` counted as one intent), FAQ topic accuracy
+from the response selector, entity precision/recall/F1 per type (an entity is correct when type
+and canonical value match) and the most frequent confusions. With ``--check`` the exit status is 1
+when a goal is missed (intent accuracy ≥ 0.95, ``uscc`` F1 = 1.0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FILES = (ROOT / "tests/nlu/eval_intents.yml", ROOT / "tests/nlu/eval_faq.yml")
+GOAL_INTENT_ACCURACY = 0.95
+GOAL_USCC_F1 = 1.0
+RETRIEVAL_INTENT = "faq"
+FALLBACK_INTENT = "nlu_fallback"
+BATCH_SIZE = 64
+HIGHLIGHTED_ENTITIES = ("uscc", "application_id")
+
+
+@dataclass
+class Example:
+    """One held-out example with its gold labels."""
+
+    source: str
+    text: str
+    intent: str
+    topic: str | None
+    entities: list[tuple[str, str]]
+
+
+@dataclass
+class Prediction:
+    """What the model said about one example."""
+
+    intent: str
+    confidence: float
+    topic: str | None
+    entities: list[tuple[str, str]]
+
+
+@dataclass
+class Counts:
+    """True positives, false positives and false negatives of one label."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def scores(self) -> dict[str, float]:
+        """Precision, recall and F1 (0 when undefined)."""
+        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"precision": precision, "recall": recall, "f1": f1, "support": self.tp + self.fn}
+
+
+@dataclass
+class Report:
+    """All figures of one evaluation run."""
+
+    figures: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _quiet() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    warnings.filterwarnings("ignore")
+    logging.basicConfig(level=logging.WARNING)
+    for name in ("rasa", "tensorflow", "jieba", "absl"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def newest_model(models_dir: Path) -> Path:
+    """The most recently modified ``*.tar.gz`` in ``models_dir``."""
+    candidates = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        raise SystemExit(f"no trained model in {models_dir}; run `rasa train nlu` first")
+    return candidates[-1]
+
+
+def canonical_entity(entity: str, value: str) -> str:
+    """Value used for comparison: canonical codes, normalised text for everything else."""
+    from assistant_nlu.canonical import CODE_TYPES, canonical_value
+    from assistant_nlu.normalizer import normalize_text
+
+    if entity in CODE_TYPES:
+        return canonical_value(entity, value)
+    return normalize_text(str(value)).strip()
+
+
+def load_examples(paths: list[Path]) -> list[Example]:
+    """Examples of Rasa NLU YAML files; ``faq/<topic>`` intents keep the topic separately."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    examples: list[Example] = []
+    for path in paths:
+        if not path.is_file():
+            raise SystemExit(f"evaluation file not found: {path}")
+        data = load_data(str(path))
+        for message in data.intent_examples:
+            full_intent = message.get("intent_response_key") or message.get("intent")
+            intent, _, topic = str(full_intent).partition("/")
+            entities = [
+                (e["entity"], canonical_entity(e["entity"], str(e["value"])))
+                for e in message.get("entities") or []
+            ]
+            examples.append(Example(path.name, message.get("text"), intent, topic or None, entities))
+    return examples
+
+
+def predict(model_path: Path, texts: list[str]) -> tuple[list[Prediction], float, float]:
+    """Parse ``texts`` with the model; returns predictions, load seconds and parse seconds."""
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    started = time.perf_counter()
+    agent = Agent.load(str(model_path))
+    processor = agent.processor
+    if processor is None:
+        raise SystemExit(f"could not load a model from {model_path}")
+    loaded = time.perf_counter()
+    target = processor.model_metadata.nlu_target
+    tracker = DialogueStateTracker("nlu_eval", [])
+    predictions: list[Prediction] = []
+    for offset in range(0, len(texts), BATCH_SIZE):
+        batch = [UserMessage(text) for text in texts[offset : offset + BATCH_SIZE]]
+        results = processor.graph_runner.run(
+            inputs={PLACEHOLDER_MESSAGE: batch, PLACEHOLDER_TRACKER: tracker}, targets=[target]
+        )
+        for message in results[target]:
+            predictions.append(_prediction(message.as_dict(only_output_properties=True)))
+    return predictions, loaded - started, time.perf_counter() - loaded
+
+
+def _prediction(parse: dict[str, Any]) -> Prediction:
+    intent = parse.get("intent") or {}
+    selector = (parse.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
+    key = (selector.get("response") or {}).get("intent_response_key")
+    topic = str(key).partition("/")[2] if key else None
+    entities = [
+        (e["entity"], canonical_entity(e["entity"], str(e.get("value", ""))))
+        for e in parse.get("entities") or []
+    ]
+    return Prediction(str(intent.get("name")), float(intent.get("confidence") or 0.0), topic, entities)
+
+
+def evaluate(examples: list[Example], predictions: list[Prediction]) -> Report:
+    """Compute every figure from gold examples and aligned predictions."""
+    report = Report()
+    total = len(examples)
+    correct = sum(ex.intent == pr.intent for ex, pr in zip(examples, predictions, strict=True))
+    fallbacks = sum(pr.intent == FALLBACK_INTENT for pr in predictions)
+
+    intent_counts: dict[str, Counts] = {ex.intent: Counts() for ex in examples}
+    confusions: Counter[tuple[str, str]] = Counter()
+    per_source: dict[str, list[int]] = {}
+    for ex, pr in zip(examples, predictions, strict=True):
+        hit = ex.intent == pr.intent
+        per_source.setdefault(ex.source, [0, 0])
+        per_source[ex.source][0] += hit
+        per_source[ex.source][1] += 1
+        if hit:
+            intent_counts[ex.intent].tp += 1
+            continue
+        intent_counts[ex.intent].fn += 1
+        if pr.intent in intent_counts:
+            intent_counts[pr.intent].fp += 1
+        confusions[(ex.intent, pr.intent)] += 1
+        report.errors.append(
+            {"text": ex.text, "gold": ex.intent, "predicted": pr.intent, "confidence": pr.confidence}
+        )
+    per_intent = {name: counts.scores() for name, counts in sorted(intent_counts.items())}
+    macro_f1 = sum(s["f1"] for s in per_intent.values()) / len(per_intent) if per_intent else 0.0
+
+    faq = [(ex, pr) for ex, pr in zip(examples, predictions, strict=True) if ex.intent == RETRIEVAL_INTENT]
+    topic_hits = sum(ex.topic == pr.topic for ex, pr in faq)
+    end_to_end = sum(ex.topic == pr.topic and pr.intent == RETRIEVAL_INTENT for ex, pr in faq)
+    topic_confusions: Counter[tuple[str, str]] = Counter(
+        (str(ex.topic), str(pr.topic)) for ex, pr in faq if ex.topic != pr.topic
+    )
+
+    entity_counts: dict[str, Counts] = {}
+    entity_errors: list[dict[str, Any]] = []
+    for ex, pr in zip(examples, predictions, strict=True):
+        gold, found = Counter(ex.entities), Counter(pr.entities)
+        for key in gold | found:
+            entity_counts.setdefault(key[0], Counts())
+            both = min(gold[key], found[key])
+            counts = entity_counts[key[0]]
+            counts.tp += both
+            counts.fn += gold[key] - both
+            counts.fp += found[key] - both
+        if gold != found:
+            entity_errors.append({"text": ex.text, "gold": sorted(gold.elements()),
+                                  "predicted": sorted(found.elements())})
+    per_entity = {name: counts.scores() for name, counts in sorted(entity_counts.items())}
+    overall = Counts(
+        sum(c.tp for c in entity_counts.values()),
+        sum(c.fp for c in entity_counts.values()),
+        sum(c.fn for c in entity_counts.values()),
+    )
+
+    report.figures = {
+        "examples": total,
+        "intent_accuracy": correct / total if total else 0.0,
+        "intent_macro_f1": macro_f1,
+        "fallback_rate": fallbacks / total if total else 0.0,
+        "intent_accuracy_by_file": {src: hit / n for src, (hit, n) in per_source.items()},
+        "per_intent": per_intent,
+        "top_confusions": [
+            {"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(15)
+        ],
+        "faq_examples": len(faq),
+        "faq_topic_accuracy": topic_hits / len(faq) if faq else None,
+        "faq_end_to_end_accuracy": end_to_end / len(faq) if faq else None,
+        "faq_topic_confusions": [
+            {"gold": g, "predicted": p, "count": n} for (g, p), n in topic_confusions.most_common(10)
+        ],
+        "entities": per_entity,
+        "entities_micro": overall.scores(),
+        "entity_errors": entity_errors,
+    }
+    return report
+
+
+def goals_missed(figures: dict[str, Any]) -> list[str]:
+    """Human-readable list of the goals this run misses."""
+    missed = []
+    if figures["intent_accuracy"] < GOAL_INTENT_ACCURACY:
+        missed.append(f"intent accuracy {figures['intent_accuracy']:.4f} < {GOAL_INTENT_ACCURACY}")
+    uscc = figures["entities"].get("uscc")
+    if uscc is None or uscc["support"] == 0:
+        missed.append("no gold uscc entities in the evaluation sets")
+    elif uscc["f1"] < GOAL_USCC_F1:
+        missed.append(f"uscc F1 {uscc['f1']:.4f} < {GOAL_USCC_F1}")
+    return missed
+
+
+def print_report(report: Report, model: Path, show_errors: int) -> None:
+    """Human-readable summary on stdout."""
+    f = report.figures
+    print(f"model: {model}")
+    print(f"examples: {f['examples']}  (load {f['load_seconds']:.1f}s, parse {f['parse_seconds']:.1f}s)")
+    print(f"intent accuracy: {f['intent_accuracy']:.4f}   macro-F1: {f['intent_macro_f1']:.4f}   "
+          f"fallback rate: {f['fallback_rate']:.4f}")
+    for src, acc in f["intent_accuracy_by_file"].items():
+        print(f"  {src}: {acc:.4f}")
+    print("\nper intent (precision / recall / F1 / support):")
+    for name, s in f["per_intent"].items():
+        print(f"  {name:24s} {s['precision']:.3f} {s['recall']:.3f} {s['f1']:.3f} {s['support']:4d}")
+    if f["faq_examples"]:
+        print(f"\nFAQ topic accuracy (response selector): {f['faq_topic_accuracy']:.4f}   "
+              f"end to end (intent faq and right topic): {f['faq_end_to_end_accuracy']:.4f}")
+        for c in f["faq_topic_confusions"]:
+            print(f"  faq/{c['gold']} → faq/{c['predicted']}: {c['count']}")
+    print("\nentities (precision / recall / F1 / support):")
+    for name, s in f["entities"].items():
+        mark = "  <==" if name in HIGHLIGHTED_ENTITIES else ""
+        print(f"  {name:16s} {s['precision']:.3f} {s['recall']:.3f} {s['f1']:.3f} {s['support']:4d}{mark}")
+    m = f["entities_micro"]
+    print(f"  {'(micro)':16s} {m['precision']:.3f} {m['recall']:.3f} {m['f1']:.3f} {m['support']:4d}")
+    for name in HIGHLIGHTED_ENTITIES:
+        s = f["entities"].get(name)
+        print(f"{name} F1: {s['f1']:.4f}" if s else f"{name} F1: n/a (no gold or predicted entities)")
+    print("\nmost frequent confusions (gold → predicted):")
+    for c in f["top_confusions"] or [{"gold": "-", "predicted": "-", "count": 0}]:
+        print(f"  {c['gold']} → {c['predicted']}: {c['count']}")
+    if show_errors:
+        print(f"\nmisclassified examples (first {show_errors}):")
+        for e in report.errors[:show_errors]:
+            print(f"  [{e['gold']} → {e['predicted']} {e['confidence']:.2f}] {e['text']}")
+        print(f"\nentity mismatches (first {show_errors}):")
+        for e in f["entity_errors"][:show_errors]:
+            print(f"  {e['text']}\n    gold {e['gold']}\n    pred {e['predicted']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="model archive (default: newest in models/)")
+    parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
+    parser.add_argument("--data", type=Path, nargs="+", default=list(DEFAULT_FILES),
+                        help="evaluation files (default: tests/nlu/eval_intents.yml eval_faq.yml)")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument("--show-errors", type=int, default=20, metavar="N",
+                        help="print the first N misclassified examples (0: none)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    args = parser.parse_args(argv)
+
+    _quiet()
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)  # the JiebaTokenizer and custom components resolve paths from the project root
+    model = args.model or newest_model(args.models_dir)
+    examples = load_examples(args.data)
+    predictions, load_s, parse_s = predict(model, [ex.text for ex in examples])
+    report = evaluate(examples, predictions)
+    report.figures.update({"model": str(model), "load_seconds": load_s, "parse_seconds": parse_s})
+    missed = goals_missed(report.figures)
+    report.figures["goals_missed"] = missed
+    print_report(report, model, args.show_errors)
+    if args.json:
+        payload = {**report.figures, "intent_errors": report.errors}
+        args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    print("\ngoals: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+    return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
