@@ -11,6 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import texts
 from actions.backend import BackendError, BackendUnavailable, get_client
 from actions.forms_base import CreditFormValidation, is_button_noise, sender_id
 
@@ -122,7 +123,7 @@ class ActionCompleteBinding(Action):
         if pending:
             dispatcher.utter_message(text=f"好的，我们继续办理{RESUME_TEXT.get(pending, '刚才的业务')}。")
         elif bound:
-            dispatcher.utter_message(response="utter_after_binding")
+            dispatcher.utter_message(text=texts.AFTER_BINDING)
         events: list[EventType] = [
             SlotSet("otp_code", None),
             SlotSet("binding_needed", False),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from abc import ABC
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -111,6 +111,10 @@ class CreditFormValidation(FormValidationAction, ABC):
     needs_binding: bool = False
     #: Slots that depend on the entity and are cleared when ``uscc`` changes.
     entity_dependent_slots: tuple[str, ...] = ()
+
+    @abstractmethod
+    def name(self) -> str:
+        """``validate_<form name>``."""
 
     # -- required slots ----------------------------------------------------------------------
 

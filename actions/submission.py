@@ -16,6 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import texts
 from actions.backend import BackendError, BackendUnavailable, get_client, idempotency_key
 from actions.forms_base import sender_id
 from actions.messages import submission_text, unavailable_text
@@ -95,7 +96,7 @@ class SubmitApplication(Action, ABC):
         if tracker.get_slot("flow_stopped"):
             return reset_flow()
         if tracker.get_slot("confirmed") is False:
-            dispatcher.utter_message(response="utter_not_submitted")
+            dispatcher.utter_message(text=texts.NOT_SUBMITTED)
             return reset_flow()
         nonce = tracker.get_slot("submission_nonce") or uuid.uuid4().hex
         key = idempotency_key(sender_id(tracker), self.form, nonce)

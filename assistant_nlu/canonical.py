@@ -2,13 +2,17 @@
 
 Runs after the extractors (DIET, RegexEntityExtractor, EntitySynonymMapper):
 
-* finds codes and application numbers in the text with the rule modules' patterns (on width-folded
-  text, so full-width input is found; offsets refer to the message text);
+* finds codes and application numbers in the text with the rule modules' APPNO_PATTERN and a
+  loosened USCC_PATTERN, on width-folded text so that full-width input is found too (offsets
+  refer to the message text);
 * an extracted entity that overlaps such a span takes the span's type, offsets and canonical value
   (DIET sometimes cuts a code short or calls an application number a code); other entity types
   overlapping a span are dropped, and duplicates of one span are merged;
 * a span no extractor found is added as a new entity;
-* remaining ``uscc`` / ``application_id`` values are canonicalised as far as possible.
+* remaining ``uscc`` / ``application_id`` values are canonicalised as far as possible; one that
+  cannot be a code at all (DIET tagging 不良 as a ``uscc``) is dropped;
+* overlapping entities of one type (DIET and a lookup table finding the same word) are merged,
+  keeping the longer span.
 
 A code with a wrong check character stays a ``uscc`` entity: the backend explains what is wrong.
 """
@@ -39,17 +43,18 @@ from rasa.shared.nlu.training_data.message import Message
 
 from assistant_nlu.normalizer import fold_width
 from credit_backend.rules.appno import APPNO_PATTERN, parse_application_no
-from credit_backend.rules.uscc import USCC_PATTERN, normalize_uscc
+from credit_backend.rules.uscc import normalize_uscc
 
 USCC = "uscc"
 APPLICATION_ID = "application_id"
 CODE_TYPES = frozenset({USCC, APPLICATION_ID})
 
-# Any 18 ASCII letters/digits with optional single separators: catches codes typed with letters
-# the code never uses (O for 0, I for 1…), which USCC_PATTERN rejects. Accepted only when
-# positions 3-8 (the region code) are digits, so ordinary words and numbers are not taken.
+# Any 18 ASCII letters/digits with optional single separators (a superset of the rules module's
+# USCC_PATTERN): also catches codes typed with letters the code never uses (O for 0, I for 1…).
+# Accepted only when positions 3-8 (the region code) are digits, so words and numbers are not taken.
 _LOOSE_USCC_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z](?:[ \-‐‑–—]?[0-9A-Za-z]){17}(?![0-9A-Za-z])")
 _APPNO_SHAPE_RE = re.compile(r"([A-Z]{2})[\s\-‐‑–—_]*([0-9]{8})[\s\-‐‑–—_]*([0-9]{4})")
+_APPNO_CHARS_RE = re.compile(r"[A-Z0-9\-]+")
 _ID_CARD_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CARD_CHECK = "10X98765432"
 _MASK = "\x00"
@@ -106,7 +111,8 @@ def _looks_like_uscc(span_text: str) -> bool:
         return False
     if is_resident_id_number(code):
         return False
-    return bool(USCC_PATTERN.fullmatch(span_text)) or code[2:8].isdigit()
+    # Every real code has the 6-digit region code at positions 3-8.
+    return code[2:8].isdigit()
 
 
 def find_code_spans(text: str) -> list[CodeSpan]:
@@ -174,9 +180,17 @@ def canonicalize_entities(
         value = entity.get(ENTITY_ATTRIBUTE_VALUE)
         if kind in CODE_TYPES and isinstance(value, str):
             canonical = canonical_value(kind, value)
+            if not plausible_code(kind, canonical):
+                continue  # e.g. DIET tagging 不良 as a uscc
             if canonical != value:
                 entity[ENTITY_ATTRIBUTE_VALUE] = canonical
                 mark(entity)
+        clash = next((i for i, kept in enumerate(result) if _same_slot(kept, entity)), None)
+        if clash is not None:
+            # The same entity found twice (DIET and a lookup table): keep the longer span.
+            if _length(entity) > _length(result[clash]):
+                result[clash] = entity
+            continue
         if any(_same_entity(entity, kept) for kept in result):
             continue
         result.append(entity)
@@ -195,6 +209,30 @@ def canonicalize_entities(
     return sorted(
         result, key=lambda e: (e.get(ENTITY_ATTRIBUTE_START) or 0, e.get(ENTITY_ATTRIBUTE_END) or 0)
     )
+
+
+def plausible_code(entity: str, canonical: str) -> bool:
+    """Whether a canonical ``uscc``/``application_id`` value can be a (possibly mistyped) code."""
+    if entity == USCC:
+        return 15 <= len(canonical) <= 20 and canonical.isascii() and canonical.isalnum()
+    if entity == APPLICATION_ID:
+        return bool(_APPNO_CHARS_RE.fullmatch(canonical)) and sum(ch.isdigit() for ch in canonical) >= 8
+    return True
+
+
+def _length(entity: dict[str, Any]) -> int:
+    return int(entity.get(ENTITY_ATTRIBUTE_END) or 0) - int(entity.get(ENTITY_ATTRIBUTE_START) or 0)
+
+
+def _same_slot(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Same type, role and group, and overlapping spans."""
+    if any(a.get(k) != b.get(k) for k in (ENTITY_ATTRIBUTE_TYPE, "role", "group")):
+        return False
+    starts, ends = (a.get(ENTITY_ATTRIBUTE_START), b.get(ENTITY_ATTRIBUTE_START)), (
+        a.get(ENTITY_ATTRIBUTE_END), b.get(ENTITY_ATTRIBUTE_END))
+    if None in starts or None in ends:
+        return False
+    return starts[0] < ends[1] and starts[1] < ends[0]
 
 
 def _same_entity(a: dict[str, Any], b: dict[str, Any]) -> bool:

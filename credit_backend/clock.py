@@ -16,9 +16,3 @@ def today() -> date:
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def china_date(moment: datetime) -> date:
-    if moment.tzinfo is None:  # SQLite hands back naive datetimes; they are stored as UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(CST).date()

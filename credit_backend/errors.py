@@ -32,3 +32,8 @@ class Conflict(DomainError):
 class Forbidden(DomainError):
     status = 403
     code = "FORBIDDEN"
+
+
+def invalid_field(field: str, message: str, hint: str | None = None) -> DomainError:
+    """A VALIDATION_ERROR about one field, shaped like the request-validation errors."""
+    return DomainError(message, code="VALIDATION_ERROR", fields=[{"field": field, "message": hint or message}])

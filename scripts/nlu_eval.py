@@ -44,6 +44,8 @@ class Example:
     intent: str
     topic: str | None
     entities: list[tuple[str, str]]
+    # False for files without any entity annotation (eval_faq.yml): no gold standard for entities.
+    score_entities: bool = True
 
 
 @dataclass
@@ -84,8 +86,10 @@ def _quiet() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     warnings.filterwarnings("ignore")
-    logging.basicConfig(level=logging.WARNING)
-    for name in ("rasa", "tensorflow", "jieba", "absl"):
+    import jieba
+
+    jieba.setLogLevel(logging.ERROR)
+    for name in ("rasa", "tensorflow", "absl"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
@@ -116,6 +120,7 @@ def load_examples(paths: list[Path]) -> list[Example]:
         if not path.is_file():
             raise SystemExit(f"evaluation file not found: {path}")
         data = load_data(str(path))
+        annotated = any(message.get("entities") for message in data.intent_examples)
         for message in data.intent_examples:
             full_intent = message.get("intent_response_key") or message.get("intent")
             intent, _, topic = str(full_intent).partition("/")
@@ -123,7 +128,9 @@ def load_examples(paths: list[Path]) -> list[Example]:
                 (e["entity"], canonical_entity(e["entity"], str(e["value"])))
                 for e in message.get("entities") or []
             ]
-            examples.append(Example(path.name, message.get("text"), intent, topic or None, entities))
+            examples.append(
+                Example(path.name, message.get("text"), intent, topic or None, entities, annotated)
+            )
     return examples
 
 
@@ -203,6 +210,8 @@ def evaluate(examples: list[Example], predictions: list[Prediction]) -> Report:
     entity_counts: dict[str, Counts] = {}
     entity_errors: list[dict[str, Any]] = []
     for ex, pr in zip(examples, predictions, strict=True):
+        if not ex.score_entities:
+            continue
         gold, found = Counter(ex.entities), Counter(pr.entities)
         for key in gold | found:
             entity_counts.setdefault(key[0], Counts())
@@ -237,6 +246,7 @@ def evaluate(examples: list[Example], predictions: list[Prediction]) -> Report:
         "faq_topic_confusions": [
             {"gold": g, "predicted": p, "count": n} for (g, p), n in topic_confusions.most_common(10)
         ],
+        "entity_files": sorted({ex.source for ex in examples if ex.score_entities}),
         "entities": per_entity,
         "entities_micro": overall.scores(),
         "entity_errors": entity_errors,
@@ -274,7 +284,7 @@ def print_report(report: Report, model: Path, show_errors: int) -> None:
               f"end to end (intent faq and right topic): {f['faq_end_to_end_accuracy']:.4f}")
         for c in f["faq_topic_confusions"]:
             print(f"  faq/{c['gold']} → faq/{c['predicted']}: {c['count']}")
-    print("\nentities (precision / recall / F1 / support):")
+    print(f"\nentities (precision / recall / F1 / support) on {', '.join(f['entity_files'])}:")
     for name, s in f["entities"].items():
         mark = "  <==" if name in HIGHLIGHTED_ENTITIES else ""
         print(f"  {name:16s} {s['precision']:.3f} {s['recall']:.3f} {s['f1']:.3f} {s['support']:4d}{mark}")

@@ -40,6 +40,7 @@ FIELD_LABELS = {
     "summary": "问题摘要",
     "q": "查询内容",
     "limit": "数量",
+    "query.code": "统一社会信用代码",  # GET /uscc/check?code=…; in bodies `code` is the one-time code
 }
 
 
@@ -48,9 +49,10 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 
 
 def _field_message(err: dict[str, Any]) -> tuple[str, str]:
+    where = str(err.get("loc", ("",))[0])
     loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
     field = loc[-1] if loc else ""
-    label = FIELD_LABELS.get(field, field or "请求内容")
+    label = FIELD_LABELS.get(f"{where}.{field}") or FIELD_LABELS.get(field, field or "请求内容")
     ctx = err.get("ctx") or {}
     kind = err.get("type", "")
     messages = {

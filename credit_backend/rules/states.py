@@ -31,11 +31,19 @@ class Machine:
         sources = {t.source for t in self.transitions}
         return frozenset(s for s in self.states if s not in sources)
 
+    @property
+    def open_states(self) -> tuple[str, ...]:
+        return tuple(s for s in self.states if s not in self.terminal)
+
     def allowed(self, state: str) -> tuple[str, ...]:
         return tuple(t.action for t in self.transitions if t.source == state)
 
     def is_open(self, state: str) -> bool:
         return state not in self.terminal
+
+    def action_label(self, action: str) -> str:
+        """The Chinese name of an action of this machine (the same code means different things per kind)."""
+        return next((t.label for t in self.transitions if t.action == action), action)
 
 
 class IllegalTransition(Exception):
@@ -43,9 +51,9 @@ class IllegalTransition(Exception):
 
     def __init__(self, machine: Machine, state: str, action: str) -> None:
         self.machine, self.state, self.action = machine, state, action
-        allowed = "、".join(ACTION_LABELS.get(a, a) for a in machine.allowed(state)) or "无（已办结）"
-        known = any(t.action == action for t in machine.transitions)
-        what = f"“{ACTION_LABELS.get(action, action)}”" if known else f"未知操作“{action}”"
+        allowed = "、".join(machine.action_label(a) for a in machine.allowed(state)) or "无（已办结）"
+        label = machine.action_label(action)
+        what = f"“{label}”" if label != action else f"未知操作“{action}”"
         super().__init__(
             f"{machine.label}当前状态为“{machine.states[state]}”，不能执行{what}。当前可执行的操作：{allowed}"
         )
@@ -127,4 +135,3 @@ REPAIR = Machine(
 )
 
 MACHINES: dict[str, Machine] = {m.kind: m for m in (REGISTRATION, COMMITMENT, OBJECTION, REPAIR)}
-ACTION_LABELS: dict[str, str] = {t.action: t.label for m in MACHINES.values() for t in m.transitions}

@@ -264,10 +264,19 @@ def one_char_corrections(code: str) -> list[str]:
 
     For positions 1-17 exactly one replacement restores the check (weights are invertible mod 31),
     and position 18 can be replaced by the computed check character, so an invalid code has
-    exactly 18 corrections and a valid one has none. Returns [] for wrong length or charset.
+    exactly 18 corrections and a valid one has none. A code with exactly one character outside the
+    charset (O typed for 0, I for 1) has at most one correction: the value that makes that position
+    valid. Returns [] for the wrong length or several bad characters.
     """
-    if len(code) != USCC_LENGTH or any(ch not in _VALUE for ch in code):
+    if len(code) != USCC_LENGTH:
         return []
+    bad = [i for i, ch in enumerate(code) if ch not in _VALUE]
+    if len(bad) > 1:
+        return []
+    if bad:
+        i = bad[0]
+        candidates = (code[:i] + ch + code[i + 1 :] for ch in CHARSET)
+        return [c for c in candidates if (_weighted_sum(c[:17]) + _VALUE[c[17]]) % _MOD == 0]
     # A code is valid iff (weighted sum of 1-17 + value of 18) == 0 (mod 31).
     error = (_weighted_sum(code[:17]) + _VALUE[code[17]]) % _MOD
     if error == 0:

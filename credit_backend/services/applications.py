@@ -21,7 +21,7 @@ from credit_backend import clock
 from credit_backend.errors import Conflict, DomainError, NotFound
 from credit_backend.models import Application, ApplicationCounter, ApplicationEvent, Entity
 from credit_backend.rules.appno import format_application_no, parse_application_no
-from credit_backend.rules.states import MACHINES, IllegalTransition, Machine, Transition, step
+from credit_backend.rules.states import IllegalTransition, Machine, Transition, step
 from credit_backend.rules.workdays import Deadline
 from credit_backend.schemas import SenderBody
 from credit_backend.services import bindings
@@ -245,6 +245,3 @@ def application_view(app: Application) -> dict[str, Any]:
             for a in app.attachments
         ],
     }
-
-
-MACHINE_KINDS = tuple(MACHINES)

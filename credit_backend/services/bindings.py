@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -23,10 +23,6 @@ from credit_backend.services.entities import get_entity
 # 10-minute expiry are); argon2 keeps a leaked table from handing out live codes directly.
 # Light parameters: a code is hashed once and checked at most five times.
 _HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def deliver_code(session: Session, entity: Entity, code: str, minutes: int) -> None:
@@ -106,7 +102,7 @@ def verify(session: Session, sender_id: str, raw_uscc: str, code: str, role: str
     if challenge.locked:
         raise DomainError("验证码错误次数过多，已锁定。请稍后重新获取验证码。", code="OTP_LOCKED", status=423)
     now = clock.now()
-    if _aware(challenge.expires_at) < now:
+    if challenge.expires_at < now:
         raise DomainError(
             f"验证码已过期（有效期{rules.otp_ttl_minutes}分钟）。请重新获取验证码。", code="OTP_EXPIRED", status=410
         )
@@ -152,7 +148,7 @@ def unbind(session: Session, sender_id: str, raw_uscc: str, role: str) -> None:
 
 def require_binding(session: Session, sender_id: str, entity: Entity) -> None:
     binding = session.scalar(select(Binding).where(Binding.sender_id == sender_id, Binding.entity_id == entity.id))
-    if binding is None or _aware(binding.bound_until) < clock.now():
+    if binding is None or binding.bound_until < clock.now():
         raise Forbidden(
             f"代表{entity.name}办理业务前，需要先完成身份认证（向该主体登记的联系电话发送验证码）。",
             code="BINDING_REQUIRED",

@@ -7,13 +7,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from credit_backend.errors import DomainError
+from credit_backend.errors import DomainError, invalid_field
 from credit_backend.models import Commitment, CreditRecord, Entity
 from credit_backend.policy.loader import load_policy
+from credit_backend.rules.periods import format_cn_date
 from credit_backend.rules.states import COMMITMENT, Transition
 from credit_backend.rules.workdays import Deadline, default_calendar
 from credit_backend.schemas import CommitmentIn
-from credit_backend.services.common import cn_date
+from credit_backend.services import evaluation
 
 RONGQUE = "容缺受理型"
 PLATFORM = "信用中国（吉林市）"
@@ -26,8 +27,8 @@ class CommitmentHandler:
         policy = load_policy()
         types = policy.commitments.types
         if body.commitment_type not in types:
-            raise DomainError(
-                f"承诺类型应为：{'、'.join(types)}，您填写的是“{body.commitment_type}”。", code="VALIDATION_ERROR"
+            raise invalid_field(
+                "commitment_type", f"承诺类型应为：{'、'.join(types)}，您填写的是“{body.commitment_type}”。"
             )
         if not body.accepted:
             raise DomainError(
@@ -39,29 +40,22 @@ class CommitmentHandler:
         due = body.materials_due
         if body.commitment_type == RONGQUE:
             if not body.missing_materials:
-                raise DomainError(
-                    "容缺受理型承诺须写明所缺的材料。",
-                    code="VALIDATION_ERROR",
-                    fields=[{"field": "missing_materials", "message": "请填写所缺材料"}],
-                )
+                raise invalid_field("missing_materials", "容缺受理型承诺须写明所缺的材料。", hint="请填写所缺材料")
             if due is None:
                 deadline = default_calendar().add_working_days(
                     today, policy.commitments.rongque_materials_due.working_days
                 )
                 due = deadline.due
             elif due <= today:
-                raise DomainError(
-                    f"补齐材料的日期应晚于今天（{cn_date(today)}）。",
-                    code="VALIDATION_ERROR",
-                    fields=[{"field": "materials_due", "message": "日期应晚于今天"}],
-                )
+                raise invalid_field("materials_due", f"补齐材料的日期应晚于今天（{format_cn_date(today)}）。")
             else:
                 days = default_calendar().working_days_between(today, due)
                 deadline = Deadline(
                     start=today, working_days=days, due=due, provisional=not default_calendar().is_official(due)
                 )
         elif body.missing_materials or body.materials_due:
-            raise DomainError("只有容缺受理型承诺需要填写所缺材料和补齐日期。", code="VALIDATION_ERROR")
+            field = "missing_materials" if body.missing_materials else "materials_due"
+            raise invalid_field(field, "只有容缺受理型承诺需要填写所缺材料和补齐日期。")
         items = list(policy.commitment_items(body.commitment_type))
         # The commitment is published in the entity's credit file (信用中国 report section 六 信用承诺).
         record = CreditRecord(
@@ -100,6 +94,7 @@ class CommitmentHandler:
                     status="active",
                 )
             )
+            evaluation.recompute(session, app.entity_id, today, f"违背信用承诺（{app.application_no}）")
         if transition.action == "withdraw" and app.record is not None:
             app.record.status = "revoked"
         return None

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from credit_backend.models import AuditEntry, Notification
+from credit_backend.rules.periods import format_cn_date
 from credit_backend.rules.workdays import Deadline
 
 
@@ -27,12 +28,8 @@ def notify(session: Session, recipient: str, kind: str, body: str, channel: str 
     )
 
 
-def cn_date(d: Any) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def deadline_label(deadline: Deadline, what: str = "") -> str:
-    label = f"{what}{cn_date(deadline.due)}前（{deadline.working_days}个工作日）"
+    label = f"{what}{format_cn_date(deadline.due)}前（{deadline.working_days}个工作日）"
     if deadline.provisional:
         label += "；其中涉及的年度节假日安排尚未公布，暂按周一至周五计算，届时以国务院办公厅公布的安排为准"
     return label

@@ -131,10 +131,9 @@ def latest_evaluation(session: Session, entity: Entity) -> Evaluation | None:
 def open_repair_record_ids(session: Session, record_ids: list[int]) -> set[int]:
     if not record_ids:
         return set()
-    open_states = [s for s in REPAIR.states if REPAIR.is_open(s)]
     rows = session.scalars(
         select(RepairApplication.record_id).where(
-            RepairApplication.record_id.in_(record_ids), RepairApplication.status.in_(open_states)
+            RepairApplication.record_id.in_(record_ids), RepairApplication.status.in_(REPAIR.open_states)
         )
     )
     return set(rows)

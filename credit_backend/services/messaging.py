@@ -11,6 +11,7 @@ from credit_backend import clock
 from credit_backend.errors import NotFound
 from credit_backend.models import Handoff, Notification
 from credit_backend.rules.masking import mask_phone
+from credit_backend.rules.uscc import normalize_uscc
 from credit_backend.schemas import HandoffIn
 from credit_backend.services.common import audit
 
@@ -53,7 +54,8 @@ def mark_delivered(session: Session, notification_id: int) -> Notification:
 
 
 def create_handoff(session: Session, body: HandoffIn, role: str) -> Handoff:
-    handoff = Handoff(sender_id=body.sender_id, uscc=body.uscc, summary=body.summary)
+    uscc = normalize_uscc(body.uscc) if body.uscc else None
+    handoff = Handoff(sender_id=body.sender_id, uscc=uscc, summary=body.summary)
     session.add(handoff)
     audit(session, role, body.sender_id, "handoff", body.sender_id)
     session.commit()

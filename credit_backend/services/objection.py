@@ -12,7 +12,7 @@ from credit_backend import clock
 from credit_backend.errors import Conflict, DomainError, NotFound
 from credit_backend.models import CreditRecord, Entity, Objection
 from credit_backend.policy.loader import load_policy
-from credit_backend.rules.states import OBJECTION, Transition
+from credit_backend.rules.states import MACHINES, OBJECTION, Transition
 from credit_backend.rules.workdays import Deadline, default_calendar
 from credit_backend.schemas import ObjectionIn
 from credit_backend.services import evaluation
@@ -27,12 +27,10 @@ def entity_record(session: Session, entity: Entity, record_id: int) -> CreditRec
     return record
 
 
-def open_application_for(session: Session, model: type, record_id: int) -> Any:
-    machine = model.__mapper__.polymorphic_identity
-    from credit_backend.rules.states import MACHINES
-
-    open_states = [s for s in MACHINES[machine].states if MACHINES[machine].is_open(s)]
-    return session.scalar(select(model).where(model.record_id == record_id, model.status.in_(open_states)))
+def open_application_for(session: Session, model: Any, record_id: int) -> Any:
+    """The open objection or repair (``model``) of a record, if there is one."""
+    machine = MACHINES[model.__mapper__.polymorphic_identity]
+    return session.scalar(select(model).where(model.record_id == record_id, model.status.in_(machine.open_states)))
 
 
 class ObjectionHandler:

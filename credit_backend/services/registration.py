@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from credit_backend.errors import DomainError
+from credit_backend.errors import DomainError, invalid_field
 from credit_backend.models import Entity, Registration
 from credit_backend.policy.loader import load_policy
 from credit_backend.rules.states import REGISTRATION, Transition
@@ -48,9 +48,8 @@ class RegistrationHandler:
     def build(self, session: Session, entity: Entity, body: RegistrationIn, today: date):  # type: ignore[no-untyped-def]
         policy = load_policy().voluntary_registration
         if body.category not in policy.categories:
-            raise DomainError(
-                f"自愿注册的信息类别应为：{'、'.join(policy.categories)}，您填写的是“{body.category}”。",
-                code="VALIDATION_ERROR",
+            raise invalid_field(
+                "category", f"自愿注册的信息类别应为：{'、'.join(policy.categories)}，您填写的是“{body.category}”。"
             )
         problems = _field_problems(body.category, body.fields)
         if problems:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from credit_backend import clock
 from credit_backend.models import Entity
-from credit_backend.services.common import cn_date
+from credit_backend.rules.periods import format_cn_date
 from credit_backend.services.entities import profile
 
 SECTIONS = (
@@ -27,7 +27,11 @@ SECTIONS = (
 def credit_report(session: Session, entity: Entity) -> dict[str, Any]:
     p = profile(session, entity, unmasked=False)
     today = clock.today()
-    lines = [f"《公共信用信息报告》（{p['name']}）", f"报告日期：{cn_date(today)}，数据来源：信用中国（吉林市）", ""]
+    lines = [
+        f"《公共信用信息报告》（{p['name']}）",
+        f"报告日期：{format_cn_date(today)}，数据来源：信用中国（吉林市）",
+        "",
+    ]
     sections = []
     for title, categories in SECTIONS:
         if categories is None:
@@ -47,7 +51,7 @@ def credit_report(session: Session, entity: Entity) -> dict[str, Any]:
                 for r in p["latest_records"].get(category, []):
                     body.append(
                         f"[{category}] {r['title']}｜{r['document_no'] or '—'}｜{r['authority']}｜"
-                        f"{cn_date(r['decision_date'])}｜{r['status_label']}"
+                        f"{format_cn_date(r['decision_date'])}｜{r['status_label']}"
                         + ("｜异议处理中" if r["under_objection"] else "")
                     )
                 extra = p["record_counts"].get(category, 0) - len(p["latest_records"].get(category, []))

@@ -255,9 +255,18 @@ def test_one_char_corrections_of_a_corrupted_example() -> None:
     assert len(set(corrections)) == 18
 
 
-@pytest.mark.parametrize("code", ["91350100M000100Y4", "91350100M000100Y4Z", "91350100M000100Y43"])
+@pytest.mark.parametrize("code", ["91350100M000100Y4", "91350100M0O0100Y4Z", "91350100M000100Y43"])
 def test_one_char_corrections_empty_for_bad_format_or_valid_code(code: str) -> None:
     assert one_char_corrections(code) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("91350100M000100Y4Z", "91350100M000100Y43"), ("91220202MAOY3K7Q6L", "91220202MA0Y3K7Q6L")],
+)
+def test_one_excluded_letter_is_corrected_to_the_single_valid_code(typed: str, meant: str) -> None:
+    """Z in the check position, or O typed for 0: exactly one replacement makes the code valid."""
+    assert one_char_corrections(typed) == [meant]
 
 
 def test_pattern_finds_codes_in_chinese_text() -> None:

@@ -1,0 +1,122 @@
+"""Help menu, fallback clarification, cancel and the context-aware entity question."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import texts
+from actions.backend import BackendError, BackendUnavailable, get_client
+from actions.forms_base import sender_id
+from actions.handoff import FORM_LABELS
+from actions.submission import reset_flow
+
+MENU_BUTTONS = [
+    {"title": "查询信用状况", "payload": "/query_credit"},
+    {"title": "验证企业身份", "payload": "/bind_entity"},
+    {"title": "自愿注册信用信息", "payload": "/voluntary_registration"},
+    {"title": "作出信用承诺", "payload": "/make_commitment"},
+    {"title": "提出异议", "payload": "/file_objection"},
+    {"title": "申请信用修复", "payload": "/apply_repair"},
+    {"title": "查询办理进度", "payload": "/check_application"},
+    {"title": "出具信用报告", "payload": "/request_credit_report"},
+    {"title": "转人工", "payload": "/human_handoff"},
+]
+
+MENU_TEXT = (
+    "我是“信用中国（吉林市）”信用服务助手，可以帮您：\n"
+    "· 查询任一主体的信用状况（名称或统一社会信用代码）\n"
+    "· 验证企业身份后，办理自愿注册、信用承诺、异议申请、信用修复\n"
+    "· 查询申请进度、出具信用报告，解答信用政策问题\n"
+    "请点击下方按钮，或直接告诉我您想办什么。"
+)
+
+USCC_QUESTIONS = {
+    "query_form": "请告诉我要查询的主体名称或统一社会信用代码。",
+    "report_form": "请告诉我要出具信用报告的主体名称或统一社会信用代码。",
+    "binding_form": "请提供您要验证身份的主体的统一社会信用代码（或名称）。",
+}
+SUBMIT_QUESTION = "请问为哪个主体办理？请提供统一社会信用代码或名称。"
+
+
+def help_text(active_form: str | None) -> str:
+    """The main menu; inside a form, first say what is in progress."""
+    if active_form in FORM_LABELS:
+        return (
+            f"您正在办理“{FORM_LABELS[active_form]}”。可以直接回答上面的问题继续，"
+            "说“取消”退出，或说“转人工”。\n\n" + MENU_TEXT
+        )
+    return MENU_TEXT
+
+
+class ActionShowHelp(Action):
+    """Main menu with buttons."""
+
+    def name(self) -> str:
+        return "action_show_help"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        form = tracker.active_loop.get("name")
+        buttons = [] if form else MENU_BUTTONS
+        dispatcher.utter_message(text=help_text(form), buttons=buttons)
+        return []
+
+
+class ActionClarify(Action):
+    """Fallback: ask the user to rephrase, with the main choices as buttons."""
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(text=texts.CLARIFY, buttons=MENU_BUTTONS[:4] + MENU_BUTTONS[6:])
+        return []
+
+
+class ActionCancel(Action):
+    """Abandon whatever is in progress; nothing is submitted."""
+
+    def name(self) -> str:
+        return "action_cancel"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(text=texts.CANCELLED)
+        return reset_flow()
+
+
+class ActionAskUscc(Action):
+    """The entity question, worded for the active form; offers bound entities as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_uscc"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        form = tracker.active_loop.get("name") or ""
+        if form in USCC_QUESTIONS:
+            buttons = []
+            last = tracker.get_slot("last_uscc")
+            if last and form != "binding_form":
+                buttons = [{"title": f"再看 {last}", "payload": f'/inform{{"uscc":"{last}"}}'}]
+            dispatcher.utter_message(text=USCC_QUESTIONS[form], buttons=buttons)
+            return []
+        try:
+            bound = get_client().bindings(sender_id(tracker))
+        except (BackendUnavailable, BackendError):
+            bound = []
+        buttons = [
+            {"title": item.get("name") or item["uscc"], "payload": f'/inform{{"uscc":"{item["uscc"]}"}}'}
+            for item in bound[:5]
+        ]
+        text = SUBMIT_QUESTION + ("\n您已验证身份的主体：" if buttons else "")
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []

@@ -1,0 +1,10 @@
+"""Fixed Chinese sentences the actions send (kept here so every user-visible text is in one place)."""
+
+AFTER_BINDING = "现在您可以以该主体名义办理自愿注册、信用承诺、异议和信用修复了。"
+NOT_SUBMITTED = "好的，本次申请没有提交。如需修改，可以重新办理。"
+AFTER_QUERY = "如对记录有异议，可以说“提异议”；符合条件的失信记录可以说“申请信用修复”。"
+AFTER_REPORT = "以上是信用报告全文，可直接复制使用。"
+HANDOFF_DONE = "已为您转接人工服务，工作人员会尽快联系您，刚才的对话内容已一并转交。"
+HANDOFF_FAILED = "抱歉，人工服务暂时无法转接。您可以拨打 12345 政务服务热线，或稍后再试。"
+CLARIFY = "抱歉，我没太明白您的意思。能换个说法吗？或者选择下面的业务："
+CANCELLED = "好的，已取消，没有提交任何内容。还需要办理其他业务吗？"

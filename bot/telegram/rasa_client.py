@@ -1,0 +1,65 @@
+"""Rasa's REST channel: POST /webhooks/rest/webhook → the list of bot answers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+
+from bot.telegram.retry import Backoff
+
+log = logging.getLogger(__name__)
+RETRYABLE_STATUS = {502, 503, 504}
+
+
+class RasaUnavailable(Exception):
+    """Rasa could not be reached or did not answer; the user is told to try again later."""
+
+
+class RasaClient:
+    """Sends one user message and returns Rasa's answers.
+
+    Retries (with backoff) only when the message certainly did not reach the dialogue: the connection
+    failed, or a proxy answered 502/503/504. A read timeout or a 500 is not retried, since Rasa may have
+    processed the message already and a retry would make the user say it twice.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        attempts: int = 4,
+        backoff: Backoff | None = None,
+        timeout: float = 60.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.url = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
+        self.attempts = attempts
+        self.backoff = backoff or Backoff(first=0.5, maximum=4.0)
+        self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        body = {"sender": sender, "message": message, "metadata": metadata}
+        for attempt in range(self.attempts):
+            try:
+                resp = await self.client.post(self.url, json=body)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            except httpx.HTTPError as exc:
+                raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            else:
+                if resp.status_code == 200:
+                    answers = resp.json()
+                    return [a for a in answers if isinstance(a, dict)] if isinstance(answers, list) else []
+                if resp.status_code not in RETRYABLE_STATUS:
+                    raise RasaUnavailable(f"HTTP {resp.status_code}: {resp.text[:200]}")
+                problem = f"HTTP {resp.status_code}"
+            if attempt + 1 < self.attempts:
+                delay = self.backoff.delay(attempt)
+                log.warning("Rasa unreachable (%s); retrying in %.1fs", problem, delay)
+                await asyncio.sleep(delay)
+        raise RasaUnavailable(problem)

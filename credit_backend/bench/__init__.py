@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench-backend``); they print figures and never assert."""

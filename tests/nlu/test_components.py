@@ -1,0 +1,315 @@
+"""Unit tests for the custom NLU components (run in the Rasa environment).
+
+    .venv-rasa/bin/python -m pytest tests/nlu
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from assistant_nlu.canonical import (
+    EntityCanonicalizer,
+    canonical_application_id,
+    find_code_spans,
+    is_resident_id_number,
+)
+from assistant_nlu.normalizer import TYPO_FIXES, TextNormalizer, normalize_text
+from credit_backend.rules.uscc import make_uscc, validate_uscc
+
+# A valid synthetic 吉林市 code (GB 32100 check character computed by the rules module).
+CODE = make_uscc("91", "220202", "MA0Y3K7Q")
+# The same code with a wrong check character: still a uscc entity, the backend explains it.
+BAD_CHECK = CODE[:17] + ("0" if CODE[17] != "0" else "1")
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+def _entity(kind: str, text: str, fragment: str, value: str | None = None, **extra: Any) -> dict[str, Any]:
+    start = text.index(fragment)
+    return {"entity": kind, "start": start, "end": start + len(fragment),
+            "value": fragment if value is None else value, **extra}
+
+
+@pytest.fixture
+def normalizer(tmp_path: Any) -> TextNormalizer:
+    """A normaliser created the way the graph creates it."""
+    storage = LocalModelStorage(tmp_path)
+    return TextNormalizer.create({}, storage, Resource("normalizer"), None)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def canonicalizer(tmp_path: Any) -> EntityCanonicalizer:
+    """A canonicaliser created the way the graph creates it."""
+    storage = LocalModelStorage(tmp_path)
+    return EntityCanonicalizer.create({}, storage, Resource("canonical"), None)  # type: ignore[arg-type]
+
+
+def _parse(canonicalizer: EntityCanonicalizer, text: str, entities: list[dict[str, Any]]) -> list[dict]:
+    message = Message(data={TEXT: text, ENTITIES: entities})
+    canonicalizer.process([message])
+    return message.get(ENTITIES)
+
+
+def _values(entities: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(e["entity"], e["value"]) for e in entities]
+
+
+# --------------------------------------------------------------------------- normaliser
+
+
+def test_fixture_codes_are_what_the_tests_assume() -> None:
+    assert validate_uscc(CODE).ok
+    assert not validate_uscc(BAD_CHECK).ok
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("信用修復需要什麼條件？", "信用修复需要什么条件?"),
+        ("我要提異議，這條處罰記錄不是我們的", "我要提异议,这条处罚记录不是我们的"),
+        ("ＸＦ－２０２６１１０３－０００７進度", "XF-20261103-0007进度"),
+        ("統一社會信用代碼　９１２２０２０２ＭＡ０Ｙ３Ｋ７Ｑ６Ｌ", "统一社会信用代码 91220202MA0Y3K7Q6L"),
+        ("我的信用修护申请", "我的信用修复申请"),
+        ("意义申请怎么提交", "异议申请怎么提交"),
+        ("帮我查下江城建材有没有失信记录", "帮我查下江城建材有没有失信记录"),
+    ],
+)
+def test_normalize_text(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["記憶體不夠用", "①號窗口…㈱", "乾隆年間的干部", "ﬁ㎡"])
+def test_normalize_text_keeps_length_when_a_conversion_would_change_it(raw: str) -> None:
+    result = normalize_text(raw)
+    assert len(result) == len(raw)
+
+
+def test_length_changing_conversion_falls_back_to_characters() -> None:
+    # zhconv turns 記憶體 into 内存 (3 → 2 characters); the run is converted per character instead.
+    assert normalize_text("記憶體") == "记忆体"
+    # Characters whose NFKC form is longer than one character are kept as they are.
+    assert normalize_text("…㈱") == "…㈱"
+
+
+def test_simplified_text_is_unchanged() -> None:
+    text = "我们公司被列入经营异常名录了，想申请信用修复，还要签信用承诺书吗"
+    assert normalize_text(text).replace(",", "，") == text
+
+
+def test_typo_table_is_length_preserving() -> None:
+    assert all(len(wrong) == len(right) for wrong, right in TYPO_FIXES.items())
+
+
+def test_process_rewrites_message_text(normalizer: TextNormalizer) -> None:
+    message = Message(data={TEXT: "ＹＹ２０２６１１２６００３Ｘ辦好了嗎"})
+    normalizer.process([message])
+    assert message.get(TEXT) == "YY20261126003X办好了吗"
+
+
+def test_process_leaves_empty_messages_alone(normalizer: TextNormalizer) -> None:
+    message = Message(data={"intent": "greet"})
+    normalizer.process([message])
+    assert message.get(TEXT) is None
+
+
+def test_training_data_offsets_and_values_follow_the_text(normalizer: TextNormalizer) -> None:
+    text = "幫我查詢江城建材的行政處罰，代碼ｍａ０ｙ"
+    org = _entity("org_name", text, "江城建材")
+    record = _entity("record_type", text, "行政處罰", value="行政处罚")  # synonym target: kept
+    spoken = _entity("record_type", text, "處罰")
+    message = Message(data={TEXT: text, "intent": "query_credit", ENTITIES: [org, record]})
+    other = Message(data={TEXT: "這個處罰", "intent": "inform", ENTITIES: [dict(spoken, start=2, end=4)]})
+    data = TrainingData(
+        training_examples=[message, other],
+        entity_synonyms={"異常名錄": "经营异常"},
+        lookup_tables=[{"name": "record_type", "elements": ["黑名單", "红名单"]}],
+    )
+    normalizer.process_training_data(data)
+
+    assert message.get(TEXT) == "帮我查询江城建材的行政处罚,代码ma0y"
+    new_text = message.get(TEXT)
+    for entity in message.get(ENTITIES):
+        assert len(new_text) == len(text)
+        assert new_text[entity["start"] : entity["end"]] in ("江城建材", "行政处罚")
+    assert message.get(ENTITIES)[1]["value"] == "行政处罚"
+    assert other.get(ENTITIES)[0]["value"] == "处罚"
+    assert data.entity_synonyms["异常名录"] == "经营异常"
+    assert data.entity_synonyms["異常名錄"] == "经营异常"
+    assert data.lookup_tables[0]["elements"] == ["黑名單", "红名单", "黑名单"]
+
+
+def test_normalised_text_keeps_entity_spans_for_full_width_codes(normalizer: TextNormalizer) -> None:
+    text = "查詢" + _full_width(CODE.lower()) + "的信用"
+    span = _entity("uscc", text, _full_width(CODE.lower()))
+    message = Message(data={TEXT: text, "intent": "query_credit", ENTITIES: [span]})
+    normalizer.process_training_data(TrainingData(training_examples=[message]))
+    entity = message.get(ENTITIES)[0]
+    assert message.get(TEXT)[entity["start"] : entity["end"]] == CODE.lower()
+    assert entity["value"] == CODE.lower()
+
+
+# --------------------------------------------------------------------------- canonicaliser
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        CODE,
+        CODE.lower(),
+        " ".join(CODE[i : i + 4] for i in range(0, 18, 4)),
+        "-".join(CODE[i : i + 6] for i in range(0, 18, 6)),
+        _full_width(CODE.lower()),
+    ],
+)
+def test_uscc_value_is_canonical_however_typed(canonicalizer: EntityCanonicalizer, typed: str) -> None:
+    text = f"帮我查下{typed}有没有失信记录"
+    entities = _parse(canonicalizer, text, [_entity("uscc", text, typed, extractor="DIETClassifier")])
+    assert _values(entities) == [("uscc", CODE)]
+    assert text[entities[0]["start"] : entities[0]["end"]] == typed
+    assert entities[0]["extractor"] == "DIETClassifier"
+    assert "EntityCanonicalizer" in entities[0].get("processors", []) or typed == CODE
+
+
+def test_uscc_missed_by_the_extractors_is_added(canonicalizer: EntityCanonicalizer) -> None:
+    typed = CODE.lower()[:9] + " " + CODE.lower()[9:]
+    text = f"代码是{typed}"
+    entities = _parse(canonicalizer, text, [])
+    assert _values(entities) == [("uscc", CODE)]
+    assert (entities[0]["start"], entities[0]["end"]) == (3, 3 + len(typed))
+    assert entities[0]["extractor"] == "EntityCanonicalizer"
+
+
+def test_invalid_check_character_stays_a_uscc(canonicalizer: EntityCanonicalizer) -> None:
+    text = f"我们的代码{BAD_CHECK.lower()}"
+    assert _values(_parse(canonicalizer, text, [])) == [("uscc", BAD_CHECK)]
+
+
+def test_code_with_letter_o_for_zero_is_found(canonicalizer: EntityCanonicalizer) -> None:
+    typed = CODE[:10] + "O" + CODE[11:]
+    assert CODE[10] == "0"
+    assert _values(_parse(canonicalizer, typed, [])) == [("uscc", typed)]
+
+
+def test_partial_code_from_diet_is_widened_to_the_whole_code(canonicalizer: EntityCanonicalizer) -> None:
+    typed = " ".join(CODE[i : i + 6] for i in range(0, 18, 6))
+    text = f"查询{typed}"
+    diet = _entity("uscc", text, typed[:13], extractor="DIETClassifier")
+    entities = _parse(canonicalizer, text, [diet])
+    assert _values(entities) == [("uscc", CODE)]
+    assert (entities[0]["start"], entities[0]["end"]) == (2, 2 + len(typed))
+
+
+def test_overlapping_duplicates_are_merged(canonicalizer: EntityCanonicalizer) -> None:
+    text = f"{CODE.lower()}的处罚"
+    diet = _entity("uscc", text, CODE.lower(), extractor="DIETClassifier")
+    regex = _entity("uscc", text, CODE.lower(), extractor="RegexEntityExtractor")
+    fragment = _entity("org_name", text, CODE.lower()[8:14], extractor="DIETClassifier")
+    record = _entity("record_type", text, "处罚", value="行政处罚", extractor="DIETClassifier")
+    entities = _parse(canonicalizer, text, [diet, fragment, regex, record])
+    assert _values(entities) == [("uscc", CODE), ("record_type", "行政处罚")]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["XF-20261103-0007", "xf-20261103-0007", "XF202611030007", "xf 20261103 0007", "ＸＦ－２０２６１１０３－０００７"],
+)
+def test_application_id_is_canonical_however_typed(canonicalizer: EntityCanonicalizer, typed: str) -> None:
+    text = f"{typed}到哪一步了"
+    entities = _parse(canonicalizer, text, [_entity("application_id", text, typed)])
+    assert _values(entities) == [("application_id", "XF-20261103-0007")]
+    missed = _parse(canonicalizer, text, [])
+    assert _values(missed) == [("application_id", "XF-20261103-0007")]
+    assert text[missed[0]["start"] : missed[0]["end"]] == typed
+
+
+def test_application_id_tagged_as_uscc_gets_the_right_type(canonicalizer: EntityCanonicalizer) -> None:
+    text = "申请yy20261126 0003的结果"
+    entities = _parse(canonicalizer, text, [_entity("uscc", text, "yy20261126 0003")])
+    assert _values(entities) == [("application_id", "YY-20261126-0003")]
+
+
+def test_code_and_application_id_in_one_message(canonicalizer: EntityCanonicalizer) -> None:
+    text = f"ZC 20261012 0001 {CODE.lower()}"
+    entities = _parse(canonicalizer, text, [])
+    assert _values(entities) == [("application_id", "ZC-20261012-0001"), ("uscc", CODE)]
+
+
+def test_invalid_date_keeps_the_application_shape() -> None:
+    assert canonical_application_id("yy 20261341 0003") == "YY-20261341-0003"
+    assert canonical_application_id("cn-20261120-0012") == "CN-20261120-0012"
+
+
+def test_values_without_a_span_are_canonicalised(canonicalizer: EntityCanonicalizer) -> None:
+    entities = _parse(canonicalizer, "/inform", [{"entity": "uscc", "value": CODE.lower()}])
+    assert _values(entities) == [("uscc", CODE)]
+
+
+def test_other_entities_are_untouched(canonicalizer: EntityCanonicalizer) -> None:
+    text = "帮我查下江城建材有没有行政处罚"
+    given = [_entity("org_name", text, "江城建材"), _entity("record_type", text, "行政处罚")]
+    assert _parse(canonicalizer, text, [dict(e) for e in given]) == given
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的手机号是13912345678",
+        "身份证号110101199003074514",
+        "订单号ABCDEFGHJKLMNPQRTU",
+        "XF-20261103-00071",
+        "密码abcdefghijklmnopqr12",
+    ],
+)
+def test_no_false_codes(canonicalizer: EntityCanonicalizer, text: str) -> None:
+    assert _parse(canonicalizer, text, []) == []
+
+
+def test_resident_id_numbers_are_recognised() -> None:
+    assert is_resident_id_number("110101199003074514")
+    assert not is_resident_id_number("110101199003074515")
+    assert not is_resident_id_number(CODE)
+
+
+def test_find_code_spans_offsets_refer_to_the_original_text() -> None:
+    typed = _full_width(CODE)
+    text = f"①号{typed}"
+    spans = find_code_spans(text)
+    assert [(s.entity, s.value, text[s.start : s.end]) for s in spans] == [("uscc", CODE, typed)]
+
+
+def test_code_entity_that_cannot_be_a_code_is_dropped(canonicalizer: EntityCanonicalizer) -> None:
+    typed = " ".join(CODE[i : i + 4] for i in range(0, 18, 4))
+    text = f"{typed}有没有不良记录"
+    diet = [_entity("uscc", text, typed), _entity("uscc", text, "不良"), _entity("application_id", text, "记录")]
+    assert _values(_parse(canonicalizer, text, diet)) == [("uscc", CODE)]
+
+
+def test_seventeen_character_code_from_diet_is_kept(canonicalizer: EntityCanonicalizer) -> None:
+    short = CODE[:17].lower()
+    text = f"代码{short}"
+    assert _values(_parse(canonicalizer, text, [_entity("uscc", text, short)])) == [("uscc", CODE[:17])]
+
+
+def test_same_type_overlaps_keep_the_longer_span(canonicalizer: EntityCanonicalizer) -> None:
+    text = "在不在失信黑名单里"
+    lookup = _entity("record_type", text, "失信黑名单", value="严重失信主体名单", extractor="RegexEntityExtractor")
+    diet = _entity("record_type", text, "失信", extractor="DIETClassifier")
+    same = dict(lookup, extractor="DIETClassifier")
+    entities = _parse(canonicalizer, text, [diet, lookup, same])
+    assert _values(entities) == [("record_type", "严重失信主体名单")]
+    assert (entities[0]["start"], entities[0]["end"]) == (3, 8)
+
+
+def test_different_types_may_overlap(canonicalizer: EntityCanonicalizer) -> None:
+    text = "信用修复承诺"
+    given = [_entity("record_type", text, "信用修复"), _entity("commitment_type", text, "信用修复承诺")]
+    assert _values(_parse(canonicalizer, text, given)) == _values(given)

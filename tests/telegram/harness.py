@@ -1,0 +1,225 @@
+"""Real processes and servers for the end-to-end tests: the backend, the bridge, a scripted Rasa."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.telegram.servers import ThreadedServer, free_port, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSISTANT_TOKEN = "tg-test-assistant"
+STAFF_TOKEN = "tg-test-staff"
+TODAY = "2026-11-26"
+JIANGCHENG = "91220202MA0Y3K7Q6L"  # demo case: 吉林市江城建材有限公司
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+class Process:
+    """A subprocess with its output in a log file, shown when a test fails."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name, self.command, self.env = name, command, env
+        self.log_path = log_dir / f"{name}-{uuid.uuid4().hex[:6]}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_healthy(self, url: str, timeout: float) -> None:
+        def ok() -> bool:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.log()[-4000:]}")
+            return _healthy(url)
+
+        wait_until(ok, timeout, f"{self.name} at {url}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+class Backend:
+    """The real credit backend (uvicorn) on a temporary SQLite database with 200 demo entities."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        db_url = f"sqlite:///{tmp / 'credit.db'}"
+        self.env = {
+            **os.environ,
+            "CREDIT_DATABASE_URL": db_url,
+            "CREDIT_TOKENS_ASSISTANT": ASSISTANT_TOKEN,
+            "CREDIT_TOKENS_STAFF": STAFF_TOKEN,
+            "CREDIT_TOKENS_ADMIN": "tg-test-admin",
+            "CREDIT_TODAY": TODAY,
+            "CREDIT_ATTACHMENTS_DIR": str(tmp / "attachments"),
+        }
+        subprocess.run(
+            [sys.executable, "-m", "credit_backend.demo.cli", "--reset", "--entities", "200", "--database-url", db_url],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+        command = [sys.executable, "-m", "uvicorn", "credit_backend.main:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        self.process = Process("backend", command, self.env, tmp)
+
+    def start(self) -> Backend:
+        self.process.start().wait_healthy(f"{self.url}/healthz", 60)
+        return self
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def client(self, token: str = ASSISTANT_TOKEN) -> httpx.Client:
+        return httpx.Client(base_url=f"{self.url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    # -- flows through the public API -------------------------------------------------------------
+    def bind(self, sender: str, uscc: str = JIANGCHENG) -> None:
+        """Bind ``sender`` to ``uscc``: start, read the one-time code from the sms outbox as staff, verify."""
+        with self.client() as api, self.client(STAFF_TOKEN) as staff:
+            api.post("/bindings/start", json={"sender_id": sender, "uscc": uscc}).raise_for_status()
+            sms = staff.get("/notifications", params={"channel": "sms", "limit": 200}).json()["items"]
+            code = [n for n in sms if n["kind"] == "otp"][-1]["payload"]["code"]
+            api.post("/bindings/verify", json={"sender_id": sender, "uscc": uscc, "code": code}).raise_for_status()
+
+    def file_objection(self, sender: str, uscc: str = JIANGCHENG) -> dict[str, Any]:
+        """A real objection by ``sender`` against the entity's first objectable record."""
+        with self.client() as api:
+            records = api.get(f"/entities/{uscc}/records").json()["items"]
+            for record in records:
+                resp = api.post(
+                    "/applications/objections",
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                    json={"sender_id": sender, "uscc": uscc, "record_id": record["id"], "reason": "该记录的处罚对象不是本单位，请核实。"},
+                )
+                if resp.status_code == 201:
+                    return resp.json()
+            raise AssertionError(f"no objectable record for {uscc}: {resp.text}")
+
+    def decide(self, application_no: str, action: str, note: str | None = None) -> dict[str, Any]:
+        with self.client(STAFF_TOKEN) as staff:
+            resp = staff.post(f"/applications/{application_no}/decision", json={"action": action, "note": note})
+            resp.raise_for_status()
+            return resp.json()
+
+    def application(self, application_no: str) -> dict[str, Any]:
+        with self.client() as api:
+            return api.get(f"/applications/{application_no}").json()
+
+    def notifications(self, channel: str = "tg") -> list[dict[str, Any]]:
+        with self.client(STAFF_TOKEN) as staff:
+            params = {"channel": channel, "include_delivered": "true", "limit": 200}
+            return staff.get("/notifications", params=params).json()["items"]
+
+
+@dataclass
+class FakeRasa:
+    """Rasa's REST channel with scripted answers: ``script[message]`` → the answer list.
+
+    Unknown messages get an echo. While ``available`` is False it answers 503 like a proxy in front of
+    a stopped Rasa.
+    """
+
+    script: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    available: bool = True
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self.server: ThreadedServer | None = None
+
+    async def _webhook(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        with self._lock:
+            self.received.append(body)
+        if not self.available:
+            return JSONResponse({"error": "unavailable"}, 503)
+        answers = self.script.get(body["message"], [{"text": f"收到：{body['message']}"}])
+        return JSONResponse([{"recipient_id": body["sender"], **a} for a in answers])
+
+    def start(self) -> FakeRasa:
+        app = Starlette(routes=[Route("/webhooks/rest/webhook", self._webhook, methods=["POST"])])
+        self.server = ThreadedServer(app).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.stop()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return self.server.url
+
+    def messages_from(self, sender: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.received if r["sender"] == sender]
+
+
+class Bridge:
+    """``python -m bot.telegram`` as a subprocess, pointed at the fake Bot API through TELEGRAM_BASE_URL."""
+
+    def __init__(self, tmp: Path, bot_api_base: str, token: str, rasa_url: str, backend_url: str) -> None:
+        self.env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": token,
+            "TELEGRAM_MODE": "polling",
+            "TELEGRAM_BASE_URL": bot_api_base,
+            "RASA_URL": rasa_url,
+            "CREDIT_BACKEND_URL": backend_url,
+            "CREDIT_BACKEND_TOKEN": ASSISTANT_TOKEN,
+            "TELEGRAM_STATE_DB": str(tmp / "telegram-state.db"),
+            "TELEGRAM_NOTIFY_INTERVAL": "0.3",
+        }
+        self.tmp = tmp
+        self.process: Process | None = None
+
+    def start(self) -> Bridge:
+        self.process = Process("bridge", [sys.executable, "-m", "bot.telegram"], self.env, self.tmp).start()
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process:
+            self.process.stop(sig)
+
+    def log(self) -> str:
+        return self.process.log() if self.process else ""
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.proc is not None and self.process.proc.poll() is None
