@@ -16,7 +16,11 @@ DEMO_ENV := CREDIT_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB)
 PY310 ?= $(shell for c in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V | tail -n 1); do \
 	"$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help install test test-backend test-sqlite test-postgres lint demo demo-data up down train bench-backend clean
+RASA_SOURCES := config.yml domain.yml $(shell find data -type f 2>/dev/null) $(shell find assistant_nlu -name '*.py' 2>/dev/null)
+MODEL := models/assistant.tar.gz
+
+.PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-rasa test-telegram-rasa lint \
+	validate train evaluate demo demo-data up down telegram bench-backend clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -38,7 +42,7 @@ $(RASA_VENV)/.installed: pyproject.toml
 	$(RASA_PY) -m pip install -q -e '.[rasa]' pytest
 	touch $@
 
-test: install lint test-backend ## run every test suite (README: the test command)
+test: install lint test-backend test-telegram test-rasa test-telegram-rasa ## run every test suite (README: the test command)
 
 test-backend: test-sqlite test-postgres ## backend suite on SQLite and on PostgreSQL
 
@@ -50,6 +54,34 @@ test-postgres: $(VENV)/.installed
 		echo "PostgreSQL is not reachable at $(TEST_POSTGRES_URL); start it or set TEST_POSTGRES_URL."; exit 1; }
 	CREDIT_TEST_DATABASE=postgres TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest tests/backend -q -p no:cacheprovider
 
+test-telegram: $(VENV)/.installed ## Telegram bridge: mapping, notifier and fake-Bot-API end-to-end tests
+	$(PY) -m pytest tests/telegram -q -p no:cacheprovider -m "not rasa_e2e"
+
+test-rasa: validate $(MODEL) ## Rasa: data validation, NLU components, evaluation goals, test stories, actions
+	$(RASA_PY) -m pytest tests/nlu -q -p no:cacheprovider
+	$(RASA_PY) scripts/nlu_eval.py --model $(MODEL) --check --json results/nlu_eval.json
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
+	$(PY) -m pytest tests/actions -q -p no:cacheprovider
+
+test-telegram-rasa: $(VENV)/.installed $(MODEL) ## the Telegram bridge end to end with the real Rasa model
+	$(PY) -m pytest tests/telegram -q -p no:cacheprovider -m rasa_e2e
+
+validate: $(RASA_VENV)/.installed ## rasa data validate (warnings fail)
+	$(RASA) data validate --fail-on-warnings
+
+train: $(MODEL) ## train the Rasa model (skipped when data and config are unchanged)
+
+$(MODEL): $(RASA_SOURCES) | $(RASA_VENV)/.installed
+	$(RASA) train --out models --fixed-model-name assistant
+	touch $@
+
+evaluate: $(MODEL) ## print NLU intent accuracy, macro-F1 and entity F1 on the held-out sets
+	$(RASA_PY) scripts/nlu_eval.py --model $(MODEL)
+
+telegram: $(VENV)/.installed ## run the Telegram bridge (needs TELEGRAM_BOT_TOKEN; see docs/telegram.md)
+	@test -n "$$TELEGRAM_BOT_TOKEN" || { echo "Set TELEGRAM_BOT_TOKEN (create a bot with @BotFather, see docs/telegram.md)"; exit 1; }
+	$(PY) -m bot.telegram
+
 lint: $(VENV)/.installed ## ruff
 	$(VENV)/bin/ruff check .
 
@@ -59,14 +91,14 @@ $(DEMO_DB): | $(VENV)/.installed
 demo-data: ## (re)generate the demo city in var/demo.db
 	$(DEMO_ENV) $(PY) -m credit_backend.demo.cli --reset --entities 2000
 
-up: install $(DEMO_DB) ## start backend, action server and Rasa in the background (waits until healthy)
+up: install $(DEMO_DB) $(MODEL) ## start backend, action server and Rasa in the background (waits until healthy)
 	$(DEMO_ENV) $(PY) -m bot.runner up
 
 down: ## stop what `make up` started
 	$(PY) -m bot.runner down
 
 demo: up ## run everything on the demo data and chat in the terminal
-	$(RASA) shell --endpoints endpoints.yml --model models
+	$(RASA_PY) -m rasa shell --endpoints endpoints.yml --model $(MODEL) --conversation-id web:demo
 
 bench-backend: $(VENV)/.installed ## benchmark profile lookups and name search on 1,000,000 entities
 	$(PY) -m credit_backend.bench.backend

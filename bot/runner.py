@@ -63,10 +63,18 @@ def services(env: dict[str, str]) -> list[Service]:
             f"http://127.0.0.1:{rasa_port}/",
             300,
         ),
+        Service("telegram", [sys.executable, "-m", "bot.telegram"], "", 30),
     ]
 
 
+TELEGRAM_HINT = (
+    "Telegram 未启用：在 @BotFather 创建机器人后 export TELEGRAM_BOT_TOKEN=… 再运行 make demo（见 docs/telegram.md）"
+)
+
+
 def _healthy(url: str) -> bool:
+    if not url:  # a service without an HTTP endpoint: alive is healthy
+        return False
     try:
         with urllib.request.urlopen(url, timeout=2) as resp:
             return resp.status == 200
@@ -92,6 +100,9 @@ def up(names: list[str]) -> int:
     LOG.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     chosen = [s for s in services(env) if not names or s.name in names]
+    if not env.get("TELEGRAM_BOT_TOKEN") and any(s.name == "telegram" for s in chosen):
+        chosen = [s for s in chosen if s.name != "telegram"]
+        print(TELEGRAM_HINT)
     for svc in chosen:
         if _pid(svc.name) or _healthy(svc.health_url):
             print(f"{svc.name}: already running ({svc.health_url})")
@@ -102,6 +113,13 @@ def up(names: list[str]) -> int:
         )
         (RUN / f"{svc.name}.pid").write_text(str(proc.pid))
         deadline = time.monotonic() + svc.timeout
+        if not svc.health_url:
+            time.sleep(3)  # no health endpoint: give it time to fail on bad settings
+            if proc.poll() is not None:
+                print(f"{svc.name}: failed to start; see {LOG / (svc.name + '.log')}", file=sys.stderr)
+                return 1
+            print(f"{svc.name}: running")
+            continue
         while not _healthy(svc.health_url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 print(f"{svc.name}: failed to start; see {LOG / (svc.name + '.log')}", file=sys.stderr)
@@ -133,7 +151,7 @@ def down(names: list[str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["up", "down"])
-    parser.add_argument("services", nargs="*", help="backend, actions, rasa (default: all)")
+    parser.add_argument("services", nargs="*", help="backend, actions, rasa, telegram (default: all)")
     args = parser.parse_args()
     return up(args.services) if args.command == "up" else down(args.services)
 

@@ -66,7 +66,9 @@ def check_file(file: IncomingFile, limit: int) -> FileCheck:
     if file.size is not None and file.size > limit:
         return FileCheck(
             None,
-            texts.EVIDENCE_TOO_LARGE.format(filename=file.filename, size=format_size(file.size), limit=format_size(limit)),
+            texts.EVIDENCE_TOO_LARGE.format(
+                filename=file.filename, size=format_size(file.size), limit=format_size(limit)
+            ),
         )
     return FileCheck(content_type)
 
@@ -76,7 +78,9 @@ def check_content(file: IncomingFile, content_type: str, data: bytes, limit: int
     if not data:
         return texts.EVIDENCE_EMPTY.format(filename=file.filename)
     if len(data) > limit:
-        return texts.EVIDENCE_TOO_LARGE.format(filename=file.filename, size=format_size(len(data)), limit=format_size(limit))
+        return texts.EVIDENCE_TOO_LARGE.format(
+            filename=file.filename, size=format_size(len(data)), limit=format_size(limit)
+        )
     if not data.startswith(MAGIC[content_type]):
         return texts.EVIDENCE_TYPE.format(filename=file.filename)
     return None

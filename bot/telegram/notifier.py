@@ -108,7 +108,9 @@ class Notifier:
                 failures += 1
                 transient = isinstance(exc, (BackendUnavailable, NetworkError, RetryAfter))
                 level = logging.WARNING if transient else logging.ERROR
-                log.log(level, "notification delivery paused for %.0fs: %s", delay, exc, exc_info=level == logging.ERROR)
+                log.log(
+                    level, "notification delivery paused for %.0fs: %s", delay, exc, exc_info=level == logging.ERROR
+                )
                 await asyncio.sleep(delay)
                 continue
             failures = 0

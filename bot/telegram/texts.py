@@ -21,7 +21,9 @@ NO_ANSWER = "抱歉，我暂时没有理解您的意思。可以换个说法，�
 PRIVATE_ONLY = "为保护您的信息，请私聊我办理信用业务。"
 UNSUPPORTED = "目前只能处理文字消息、按钮，以及 JPG、PNG 图片或 PDF 格式的证明材料。"
 
-EVIDENCE_SAVED = "已收到证明材料“{filename}”（{size}），已作为{kind_label} {application_no} 的附件保存。工作人员审核时会一并查看。"
+EVIDENCE_SAVED = (
+    "已收到证明材料“{filename}”（{size}），已作为{kind_label} {application_no} 的附件保存。工作人员审核时会一并查看。"
+)
 EVIDENCE_NO_APPLICATION = (
     "您目前没有正在办理的异议申请或信用修复申请，所以无法保存这份材料。"
     "请先提交异议或信用修复申请，拿到申请编号后再发送证明材料。"

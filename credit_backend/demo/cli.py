@@ -38,10 +38,10 @@ def _pad(text: str, width: int) -> str:
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A plain-text table that lines up Chinese (double-width) characters."""
     widths = [max(_width(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(_pad(str(cell), w) for cell, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend("  ".join(_pad(str(cell), w) for cell, w in zip(row, widths, strict=True)) for row in rows)
-    return "\n".join(lines)
+    lines = [header, ["-" * w for w in widths], *rows]
+    return "\n".join(
+        "  ".join(_pad(str(cell), w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
 
 
 def named_case_rows(engine: Engine) -> list[list[str]]:

@@ -99,6 +99,8 @@ VILLAGES = (
     "东兴", "西山", "南岗", "北沟", "杨木", "柳树", "榆树", "黄榆", "石门", "长岭", "新华", "富强",
 )  # fmt: skip
 
+VILLAGE_HEADS = ("前", "后", "东", "西", "南", "北", "大", "小", "新", "老", "上", "下", "高", "双")
+VILLAGE_TAILS = ("山", "岗", "屯", "沟", "河", "甸子", "家子", "营", "堡", "台", "岭", "泉")
 REGION_WEIGHTS = _Table(
     [("220202", 18), ("220203", 12), ("220204", 16), ("220211", 12), ("220200", 6),
      ("220221", 7), ("220281", 7), ("220282", 7), ("220283", 8), ("220284", 7)]
@@ -211,12 +213,18 @@ CITY_INSTITUTIONS = (
 )  # fmt: skip
 REGION_INSTITUTIONS = ("疾病预防控制中心", "图书馆", "文化馆", "职业教育中心", "农业技术推广中心", "人民医院", "中医院")
 TOWN_INSTITUTIONS = ("中心小学", "中心卫生院", "农业技术推广站", "畜牧兽医站", "综合服务中心", "中学")
-CN_NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十")
+_DIGITS_CN = "一二三四五六七八九"
+# 一 … 三十, for numbered schools (第二十三中学).
+CN_NUMERALS = tuple(
+    (_DIGITS_CN[n // 10 - 1] if n >= 20 else "") + ("十" if n >= 10 else "") + (_DIGITS_CN[n % 10 - 1] if n % 10 else "")
+    for n in range(1, 31)
+)
+VILLAGE_INSTITUTIONS = ("村卫生室", "村小学", "村综合服务站")
 
 # Entity kinds: (USCC prefix, entity_type, weight).
 KINDS = _Table(
     [(("91", "企业"), 55), (("92", "个体工商户"), 33), (("93", "农民专业合作社"), 5),
-     (("52", "社会组织"), 3), (("12", "事业单位"), 3), (("N2", "农村集体经济组织"), 1)]
+     (("52", "社会组织"), 3), (("12", "事业单位"), 1.5), (("N2", "农村集体经济组织"), 0.8)]
 )  # fmt: skip
 
 # --------------------------------------------------------------------------------------------
@@ -626,8 +634,13 @@ class CityGenerator:
         while True:
             first = ZIHAO_FIRST[int(r() * len(ZIHAO_FIRST))]
             second = ZIHAO_SECOND[int(r() * len(ZIHAO_SECOND))]
-            if first != second:
-                return first + second
+            if first == second:
+                continue
+            if r() < 0.3:  # three-character 字号 such as 恒泰隆 widen the name space of a big city
+                third = ZIHAO_SECOND[int(r() * len(ZIHAO_SECOND))]
+                if third not in (first, second):
+                    return first + second + third
+            return first + second
 
     def _code(self, prefix: str, region: str, style: str) -> str:
         while True:
@@ -755,17 +768,24 @@ class CityGenerator:
             elif roll < 0.5:
                 head = place
                 unit = REGION_INSTITUTIONS[int(r() * len(REGION_INSTITUTIONS))]
-            elif roll < 0.7:
+            elif roll < 0.65:
                 head = place
-                unit = f"第{CN_NUMERALS[int(r() * 10)]}{'中学' if r() < 0.5 else '实验小学'}"
-            else:
+                unit = f"第{CN_NUMERALS[int(r() * len(CN_NUMERALS))]}{'中学' if r() < 0.5 else '实验小学'}"
+            elif roll < 0.85:
                 towns = _town_pool(region)
                 head = place + towns[int(r() * len(towns))]
                 unit = TOWN_INSTITUTIONS[int(r() * len(TOWN_INSTITUTIONS))]
+            else:
+                towns = _town_pool(region)
+                head = place + towns[int(r() * len(towns))]
+                unit = VILLAGES[int(r() * len(VILLAGES))] + VILLAGE_INSTITUTIONS[int(r() * len(VILLAGE_INSTITUTIONS))]
             return "public", head + unit, unit if head == "吉林市" else head[len(place):] + unit, None
 
         def collective() -> tuple[str, str, str, str | None]:
-            village = VILLAGES[int(r() * len(VILLAGES))] + "村"
+            if r() < 0.5:
+                village = VILLAGES[int(r() * len(VILLAGES))] + "村"
+            else:
+                village = VILLAGE_HEADS[int(r() * len(VILLAGE_HEADS))] + VILLAGE_TAILS[int(r() * len(VILLAGE_TAILS))] + "村"
             towns = _town_pool(region)
             town = towns[int(r() * len(towns))]
             return "agri", f"{place}{town}{village}股份经济合作社", town + village, None

@@ -187,7 +187,8 @@ def _load_sqlite(
             conn.commit()
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
-            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")  # back to make_engine's settings
+            conn.exec_driver_sql("PRAGMA cache_size=-2000")
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             stats.index_seconds = time.perf_counter() - index_started
     stats.total_seconds = time.perf_counter() - started

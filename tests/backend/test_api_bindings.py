@@ -322,3 +322,22 @@ def test_every_kind_needs_a_binding_and_stores_nothing_without_one(client, world
     assert count(session, CreditRecord) == records_before
     fresh(session)
     assert session.get(CreditRecord, rid).under_objection is False
+
+
+def test_overlong_sender_id_is_refused_not_crashing(client, world, session):
+    """The pattern allows any channel length; the sender_id columns hold 100 characters."""
+    sender = "a" * 25 + ":" + "1" * 80  # matches SENDER_PATTERN, 106 characters
+    r = client.post(f"{API}/bindings/start", json={"sender_id": sender, "uscc": JIANGCHENG}, headers=ASSISTANT)
+    assert_error(r, 400, "VALIDATION_ERROR", "会话标识")
+    assert count(session, BindingChallenge) == 0
+
+
+def test_long_channel_name_gets_its_decision_notification(client, world):
+    """A sender on a channel with a 21-character name: its decisions are notified on that channel."""
+    sender = "wechatofficialaccount:o6_bmjrPTlm6"
+    bind(client, sender, JIANGCHENG)
+    no = submit(client, "commitments", commitment_body(sender)).json()["application_no"]
+    r = client.post(f"{API}/applications/{no}/decision", json={"action": "fulfil"}, headers=STAFF)
+    assert r.status_code == 200, r.text
+    r = client.get(f"{API}/notifications", params={"channel": "wechatofficialaccount"}, headers=STAFF)
+    assert [n["recipient"] for n in r.json()["items"]] == [sender]

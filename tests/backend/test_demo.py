@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def by_code(city: list[EntityBundle]) -> dict[str, EntityBundle]:
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Engine:
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
     reset_database(engine)
     yield engine
@@ -278,9 +279,11 @@ def test_sqlite_load_builds_search_index_and_keeps_triggers(
         assert session.scalar(select(func.count()).select_from(CreditRecord)) == stats.records
         loaded = session.get(Entity, sample["id"])
         assert loaded is not None and loaded.uscc == sample["uscc"] and loaded.established_on == sample["established_on"]
-        record = session.get(CreditRecord, city[1234].records[0]["id"]) if city[1234].records else None
-        if record is not None:
-            assert record.decision_date == city[1234].records[0]["decision_date"]
+        generated = next(r for b in city[1000:] for r in b.records if r["status"] == "repaired")
+        record = session.get(CreditRecord, generated["id"])
+        assert record is not None and record.entity_id == generated["entity_id"]
+        assert (record.decision_date, record.publicity_end) == (generated["decision_date"], generated["publicity_end"])
+        assert record.corrected_at is not None and record.obligations_fulfilled
         evaluation = session.scalar(select(Evaluation).where(Evaluation.entity_id == 5))
         assert evaluation is not None and evaluation.grade == "A"
         # The triggers are back: a new entity is searchable at once, a renamed one under its new name.

@@ -11,12 +11,6 @@ from tests.telegram.fake_bot_api import FakeBotAPI
 from tests.telegram.harness import Backend, Bridge, FakeRasa
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "rasa_e2e: needs the trained Rasa model in models/ and .venv-rasa (make test-telegram-rasa)"
-    )
-
-
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     b = Backend(tmp_path_factory.mktemp("backend")).start()

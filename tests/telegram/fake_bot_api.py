@@ -114,7 +114,13 @@ class FakeBotAPI:
     def _user_message(self, user: User, **content: Any) -> dict[str, Any]:
         with self._lock:
             message_id = next(self._ids)
-        return {"message_id": message_id, "date": int(time.time()), "chat": user.chat(), "from": user.as_dict(), **content}
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": user.chat(),
+            "from": user.as_dict(),
+            **content,
+        }
 
     def send_text(self, user: User, text: str) -> dict[str, Any]:
         content: dict[str, Any] = {"text": text}
@@ -141,7 +147,9 @@ class FakeBotAPI:
 
     def send_photo(self, user: User, data: bytes) -> dict[str, Any]:
         file_id = self._store_file(f"photos/file_{len(self.files)}.jpg", data)
-        photo = [{"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800, "height": 600, "file_size": len(data)}]
+        photo = [
+            {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800, "height": 600, "file_size": len(data)}
+        ]
         return self._push("message", self._user_message(user, photo=photo))
 
     def press(self, user: User, message: dict[str, Any], callback_data: str) -> dict[str, Any]:
@@ -190,7 +198,9 @@ class FakeBotAPI:
                     return i, call.params["_result"]
             return None
 
-        return wait_until(find, timeout, f"a message to {chat_id} containing {contains!r}; sent: {self.sent_texts(chat_id)}")
+        return wait_until(
+            find, timeout, f"a message to {chat_id} containing {contains!r}; sent: {self.sent_texts(chat_id)}"
+        )
 
     @staticmethod
     def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
@@ -242,7 +252,12 @@ class FakeBotAPI:
         return JSONResponse({"ok": True, "result": result})
 
     async def _m_getMe(self, p: dict[str, Any]) -> Any:
-        return {**BOT_USER, "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return {
+            **BOT_USER,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _m_deleteWebhook(self, p: dict[str, Any]) -> Any:
         return True
@@ -253,7 +268,7 @@ class FakeBotAPI:
     async def _m_getUpdates(self, p: dict[str, Any]) -> Any:
         offset = int(p.get("offset") or 0)
         timeout = float(p.get("timeout") or 0)
-        deadline = time.monotonic() + min(timeout, 5.0)
+        deadline = time.monotonic() + min(timeout, 1.0)  # short polls: quick shutdowns
         while True:
             with self._lock:
                 if offset:
@@ -287,12 +302,16 @@ class FakeBotAPI:
 
     async def _m_sendMessage(self, p: dict[str, Any]) -> Any:
         if len(p.get("text", "").encode("utf-16-le")) // 2 > 4096:
-            return JSONResponse({"ok": False, "error_code": 400, "description": "Bad Request: message is too long"}, 400)
+            return JSONResponse(
+                {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"}, 400
+            )
         return await self._send(int(p["chat_id"]), text=p["text"], reply_markup=p.get("reply_markup"))
 
     async def _m_sendPhoto(self, p: dict[str, Any]) -> Any:
         photo = [{"file_id": "P1", "file_unique_id": "uP1", "width": 1, "height": 1}]
-        return await self._send(int(p["chat_id"]), photo=photo, caption=p.get("caption"), reply_markup=p.get("reply_markup"))
+        return await self._send(
+            int(p["chat_id"]), photo=photo, caption=p.get("caption"), reply_markup=p.get("reply_markup")
+        )
 
     async def _m_sendChatAction(self, p: dict[str, Any]) -> Any:
         return True
@@ -305,7 +324,9 @@ class FakeBotAPI:
         with self._lock:
             message = self._messages.get(key)
             if message is None:
-                return JSONResponse({"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"}, 400)
+                return JSONResponse(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"}, 400
+                )
             message.update(changes)
             if changes.get("reply_markup") is None:
                 message.pop("reply_markup", None)

@@ -96,7 +96,16 @@ class Backend:
             check=True,
             capture_output=True,
         )
-        command = [sys.executable, "-m", "uvicorn", "credit_backend.main:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "credit_backend.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         self.process = Process("backend", command, self.env, tmp)
 
     def start(self) -> Backend:
@@ -126,7 +135,12 @@ class Backend:
                 resp = api.post(
                     "/applications/objections",
                     headers={"Idempotency-Key": uuid.uuid4().hex},
-                    json={"sender_id": sender, "uscc": uscc, "record_id": record["id"], "reason": "该记录的处罚对象不是本单位，请核实。"},
+                    json={
+                        "sender_id": sender,
+                        "uscc": uscc,
+                        "record_id": record["id"],
+                        "reason": "该记录的处罚对象不是本单位，请核实。",
+                    },
                 )
                 if resp.status_code == 201:
                     return resp.json()

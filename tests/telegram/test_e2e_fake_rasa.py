@@ -8,12 +8,15 @@ files, notifications (once, across a restart), Rasa being down, and Telegram's f
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
+
+import httpx
 
 from bot.telegram import texts
 from bot.telegram.mapping import CALLBACK_DATA_LIMIT, MESSAGE_LIMIT, utf16_len
 from tests.telegram.fake_bot_api import FakeBotAPI, User
 from tests.telegram.harness import Backend, Bridge, FakeRasa
-from tests.telegram.servers import wait_until
+from tests.telegram.servers import free_port, wait_until
 
 LONG_PAYLOAD = '/inform{"uscc":"91220202MA0Y3K7Q6L","org_name":"吉林市江城建材有限公司","record_type":"行政处罚"}'
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
@@ -30,7 +33,9 @@ def rasa_got(fake_rasa: FakeRasa, sender: str, message: str) -> dict:
 def test_start_buttons_and_long_answers(bot_api: FakeBotAPI, fake_rasa: FakeRasa, bridge: Bridge) -> None:
     user = User(920001, first_name="建国", last_name="王")
     sender = "tg:920001"
-    report_lines = [f"{i:03d}. 行政处罚：未按规定标注产品信息（吉市监处罚〔2026〕{i}号），罚款已缴清。" for i in range(200)]
+    report_lines = [
+        f"{i:03d}. 行政处罚：未按规定标注产品信息（吉市监处罚〔2026〕{i}号），罚款已缴清。" for i in range(200)
+    ]
     fake_rasa.script.update(
         {
             "/greet": [
@@ -177,3 +182,46 @@ def test_notifications_arrive_once_even_across_a_restart(
     texts_sent = bot_api.sent_texts(user.id)
     assert sum("有了新进展：核查中" in t for t in texts_sent) == 1
     assert sum("有了新进展：已更正" in t for t in texts_sent) == 1
+
+
+def test_webhook_mode_checks_the_secret_token(
+    tmp_path: Path, bot_api: FakeBotAPI, fake_rasa: FakeRasa, backend: Backend
+) -> None:
+    port = free_port()
+    webhook = Bridge(tmp_path, bot_api.base_url, bot_api.token, fake_rasa.url, backend.url)
+    webhook.env.update(
+        {
+            "TELEGRAM_MODE": "webhook",
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram/hook",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret-Token_42",
+            "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+            "TELEGRAM_WEBHOOK_PORT": str(port),
+        }
+    )
+    webhook.start()
+    try:
+        [registered] = wait_until(lambda: bot_api.calls_of("setWebhook"), 30, "setWebhook")
+        assert registered.params["url"] == "https://bot.example.org/telegram/hook"
+        assert registered.params["secret_token"] == "s3cret-Token_42"
+        user = User(920030)
+        update = {"update_id": 1, "message": bot_api._user_message(user, text="你好")}
+        url = f"http://127.0.0.1:{port}/telegram/hook"
+        wait_until(lambda: _reachable(url), 30, "the webhook server")
+
+        forged = httpx.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+        assert forged.status_code == 403
+        assert httpx.post(url, json=update).status_code == 403
+        genuine = httpx.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_42"})
+        assert genuine.status_code == 200
+        bot_api.wait_for_message(user.id, "收到：你好")
+        assert [r["message"] for r in fake_rasa.messages_from("tg:920030")] == ["你好"]
+    finally:
+        webhook.stop()
+
+
+def _reachable(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=2)
+    except httpx.HTTPError:
+        return False
+    return True

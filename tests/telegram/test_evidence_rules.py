@@ -25,7 +25,10 @@ def test_types_by_mime_or_extension() -> None:
     assert content_type_of("photo.jpeg", None) == "image/jpeg"
     assert content_type_of("x", "image/jpg") == "image/jpeg"
     assert content_type_of("screen.png", "image/png") == "image/png"
-    assert content_type_of("情况说明.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document") is None
+    assert (
+        content_type_of("情况说明.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        is None
+    )
     assert content_type_of("a.gif", "image/gif") is None
 
 

@@ -1,0 +1,181 @@
+"""The full end-to-end test: Telegram (fake Bot API server) → bridge → Rasa + action server → backend.
+
+Needs the trained model in models/ and .venv-rasa (``make train``); without them it FAILS with the
+reason, it does not skip. Selected by the ``rasa_e2e`` marker (``make test-telegram-rasa``).
+
+A user sends /start, presses a menu button, queries an entity by its code, files an objection through
+the dialogue (identity check with the one-time code included), attaches a PDF, and is notified on
+Telegram when staff decide the objection.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.telegram.fake_bot_api import FakeBotAPI, User
+from tests.telegram.harness import (
+    ASSISTANT_TOKEN,
+    JIANGCHENG,
+    ROOT,
+    STAFF_TOKEN,
+    Backend,
+    Bridge,
+    Process,
+)
+from tests.telegram.servers import free_port, wait_until
+
+pytestmark = pytest.mark.rasa_e2e
+
+RASA_BIN = ROOT / ".venv-rasa" / "bin"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+REASON = "这条处罚记录的当事人不是我们公司，我们从未收到过该处罚决定书，请核实更正。"
+# Buttons the driver prefers, in order, and the ones it never presses.
+PREFERRED = ("确认提交", "同意", "是", "更正", "继续")
+AVOIDED = ("取消", "转人工", "不", "否", "再看")
+
+
+def _model() -> Path:
+    models = sorted((ROOT / "models").glob("*.tar.gz")) if (ROOT / "models").is_dir() else []
+    if not (RASA_BIN / "rasa").exists():
+        pytest.fail(".venv-rasa/bin/rasa is missing: run `make install` (Rasa 3.6 needs Python 3.10).")
+    if not models:
+        pytest.fail("No trained Rasa model in models/: run `make train` before the rasa_e2e tests.")
+    return models[-1]
+
+
+@pytest.fixture(scope="module")
+def rasa_stack(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The action server and the Rasa server on free ports; yields Rasa's URL."""
+    model = _model()
+    tmp = tmp_path_factory.mktemp("rasa")
+    actions_port, rasa_port = free_port(), free_port()
+    env = {**os.environ, "CREDIT_BACKEND_URL": backend.url, "CREDIT_BACKEND_TOKEN": ASSISTANT_TOKEN}
+    endpoints = tmp / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    credentials = tmp / "credentials.yml"
+    credentials.write_text("rest:\n")  # without it `rasa run` would start the interactive cmdline channel
+    actions = Process(
+        "actions",
+        [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        env,
+        tmp,
+    ).start()
+    rasa = Process(
+        "rasa",
+        [
+            str(RASA_BIN / "rasa"),
+            "run",
+            "--enable-api",
+            "--port",
+            str(rasa_port),
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(credentials),
+        ],
+        env,
+        tmp,
+    ).start()
+    try:
+        actions.wait_healthy(f"http://127.0.0.1:{actions_port}/health", 180)
+        rasa.wait_healthy(f"http://127.0.0.1:{rasa_port}/", 600)
+        yield f"http://127.0.0.1:{rasa_port}"
+    finally:
+        rasa.stop()
+        actions.stop()
+        print(f"--- actions log ---\n{actions.log()[-3000:]}\n--- rasa log ---\n{rasa.log()[-3000:]}", file=sys.stderr)
+
+
+@pytest.fixture
+def rasa_bridge(tmp_path: Path, bot_api: FakeBotAPI, backend: Backend, rasa_stack: str) -> Iterator[Bridge]:
+    b = Bridge(tmp_path, bot_api.base_url, bot_api.token, rasa_stack, backend.url).start()
+    yield b
+    b.stop()
+    print(f"--- bridge log ---\n{b.log()[-4000:]}", file=sys.stderr)
+
+
+def _latest_otp(backend: Backend) -> str:
+    with backend.client(STAFF_TOKEN) as staff:
+        sms = staff.get("/notifications", params={"channel": "sms", "limit": 200}).json()["items"]
+    return str([n for n in sms if n["kind"] == "otp"][-1]["payload"]["code"])
+
+
+def _objections(backend: Backend, sender: str) -> list[dict]:
+    with backend.client() as api:
+        items = api.get("/applications", params={"sender_id": sender}).json()["items"]
+    return [a for a in items if a["kind"] == "objection"]
+
+
+def _choose(buttons: list[tuple[str, str]]) -> tuple[str, str] | None:
+    for wanted in PREFERRED:
+        for title, data in buttons:
+            if title.startswith(wanted) and data:
+                return title, data
+    usable = [(t, d) for t, d in buttons if d and not t.startswith(AVOIDED)]
+    return usable[0] if usable else None
+
+
+def test_full_conversation_on_telegram(bot_api: FakeBotAPI, backend: Backend, rasa_bridge: Bridge) -> None:
+    user = User(930001, first_name="建国", last_name="王")
+    sender = "tg:930001"
+
+    bot_api.send_text(user, "/start")
+    _, welcome = bot_api.wait_for_message(user.id, "信用服务助手", timeout=120)
+    menu = dict(FakeBotAPI.buttons(welcome))
+    assert "我能办什么" in menu, welcome
+    seen = len(bot_api.sent_texts(user.id))
+    bot_api.press(user, welcome, menu["我能办什么"])
+    wait_until(lambda: bot_api.calls_of("answerCallbackQuery"), 60, "the button press to be answered")
+    wait_until(lambda: len(bot_api.sent_texts(user.id)) > seen, 120, "the help menu")
+
+    seen = len(bot_api.sent_texts(user.id))
+    bot_api.send_text(user, f"帮我查一下{JIANGCHENG}")
+    bot_api.wait_for_message(user.id, "江城建材", after=seen, timeout=120)
+
+    # File an objection through the dialogue, answering whatever the assistant asks.
+    seen = len(bot_api.sent_texts(user.id))
+    bot_api.send_text(user, "这条处罚记录不是我们公司的，我要提异议")
+    for _ in range(20):
+        if _objections(backend, sender):
+            break
+        wait_until(lambda s=seen: len(bot_api.sent_texts(user.id)) > s, 120, "the assistant's next question")
+        wait_until(lambda: not _typing_pending(bot_api, user.id), 120, "the turn to finish")
+        replies = bot_api.delivered(user.id)[seen:]
+        seen = len(bot_api.delivered(user.id))
+        last = replies[-1].params
+        question = "\n".join(r.params["text"] for r in replies)
+        choice = _choose(FakeBotAPI.buttons(last["_result"]))
+        if "验证码" in question:
+            bot_api.send_text(user, _latest_otp(backend))
+        elif "理由" in question or "原因" in question:
+            bot_api.send_text(user, REASON)
+        elif choice is not None:
+            bot_api.press(user, last["_result"], choice[1])
+        elif "代码" in question or "主体" in question or "名称" in question:
+            bot_api.send_text(user, JIANGCHENG)
+        else:
+            pytest.fail(f"the objection dialogue asked something the test cannot answer: {question!r}")
+    [objection] = _objections(backend, sender)
+    no = objection["application_no"]
+
+    bot_api.send_document(user, "缴款凭证.pdf", "application/pdf", PDF)
+    bot_api.wait_for_message(user.id, f"{no} 的附件保存", timeout=60)
+    assert [a["filename"] for a in backend.application(no)["attachments"]] == ["缴款凭证.pdf"]
+
+    backend.decide(no, "accept", "已受理，正在核查")
+    bot_api.wait_for_message(user.id, f"（{no}）有了新进展：核查中", timeout=60)
+
+
+def _typing_pending(bot_api: FakeBotAPI, chat_id: int) -> bool:
+    """True while the last thing the bot did in the chat was a chat action (an answer is still coming)."""
+    calls = [
+        c for c in bot_api.calls if c.params.get("chat_id") == chat_id and c.method in ("sendChatAction", "sendMessage")
+    ]
+    return bool(calls) and calls[-1].method == "sendChatAction"
