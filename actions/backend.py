@@ -17,6 +17,7 @@ from urllib.parse import quote
 import requests
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+DEFAULT_TOKEN = "dev-assistant-token"  # the backend's local-demo default (README)
 DEFAULT_TIMEOUT = (3.05, 10.0)  # (connect, read) seconds
 
 KIND_SEGMENTS = {
@@ -61,7 +62,7 @@ class CreditBackend:
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = (base_url or os.environ.get("CREDIT_BACKEND_URL") or DEFAULT_URL).rstrip("/")
-        self.token = token if token is not None else os.environ.get("CREDIT_BACKEND_TOKEN", "")
+        self.token = token if token is not None else os.environ.get("CREDIT_BACKEND_TOKEN", DEFAULT_TOKEN)
         self.timeout = timeout
         self.session = session or requests.Session()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
@@ -11,7 +13,7 @@ from actions import texts
 from actions.backend import BackendError, BackendUnavailable, get_client
 from actions.forms_base import sender_id
 from actions.handoff import FORM_LABELS
-from actions.submission import reset_flow
+from actions.submission import reset_flow, retry_pending_submission
 
 MENU_BUTTONS = [
     {"title": "查询信用状况", "payload": "/query_credit"},
@@ -24,6 +26,9 @@ MENU_BUTTONS = [
     {"title": "出具信用报告", "payload": "/request_credit_report"},
     {"title": "转人工", "payload": "/human_handoff"},
 ]
+
+RETRY_WORDS = re.compile(r"重试|再试|重新提交|再提交|再交")
+NOTHING_PENDING = "好的。还有需要随时告诉我，也可以说“帮助”查看我能办的业务。"
 
 MENU_TEXT = (
     "我是“信用中国（吉林市）”信用服务助手，可以帮您：\n"
@@ -67,7 +72,10 @@ class ActionShowHelp(Action):
 
 
 class ActionClarify(Action):
-    """Fallback: ask the user to rephrase, with the main choices as buttons."""
+    """Fallback: ask the user to rephrase, with the main choices as buttons.
+
+    While a submission waits for a retry, "重试"/"再试一次" is understood here too.
+    """
 
     def name(self) -> str:
         return "action_clarify"
@@ -75,6 +83,10 @@ class ActionClarify(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if RETRY_WORDS.search(tracker.latest_message.get("text") or ""):
+            events = retry_pending_submission(dispatcher, tracker, domain)
+            if events is not None:
+                return events
         dispatcher.utter_message(text=texts.CLARIFY, buttons=MENU_BUTTONS[:4] + MENU_BUTTONS[6:])
         return []
 
@@ -119,4 +131,36 @@ class ActionAskUscc(Action):
         ]
         text = SUBMIT_QUESTION + ("\n您已验证身份的主体：" if buttons else "")
         dispatcher.utter_message(text=text, buttons=buttons)
+        return []
+
+
+class ActionRetrySubmission(Action):
+    """Affirm outside a form: resubmit after an outage, otherwise just acknowledge."""
+
+    def name(self) -> str:
+        return "action_retry_submission"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = retry_pending_submission(dispatcher, tracker, domain)
+        if events is None:
+            dispatcher.utter_message(text=NOTHING_PENDING)
+            return []
+        return events
+
+
+class ActionDecline(Action):
+    """Deny outside a form: drop a pending retry, otherwise just acknowledge."""
+
+    def name(self) -> str:
+        return "action_decline"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("retry_pending"):
+            dispatcher.utter_message(text=texts.CANCELLED)
+            return reset_flow()
+        dispatcher.utter_message(text=NOTHING_PENDING)
         return []

@@ -126,7 +126,7 @@ class CreditFormValidation(FormValidationAction, ABC):
         domain: DomainDict,
     ) -> list[str]:
         """Stop early (empty list) when binding is needed or the flow was stopped."""
-        if tracker.get_slot("binding_needed") or tracker.get_slot("flow_stopped"):
+        if tracker.get_slot("flow_stopped") or (self.needs_binding and tracker.get_slot("binding_needed")):
             return []
         return self.dynamic_slots(list(domain_slots), tracker)
 

@@ -5,6 +5,7 @@ No Rasa imports here, so tests can call every builder directly.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 MAX_LIST_ITEMS = 3
@@ -186,9 +187,9 @@ def eligibility_text(eligibility: dict[str, Any]) -> str:
     lines = ["这条记录暂时还不能申请信用修复："]
     for reason in eligibility.get("reasons") or []:
         lines.append(f"· {reason.get('message', '')}")
-    if eligibility.get("earliest_date"):
-        lines.append(f"最早可以申请的日期：{eligibility['earliest_date']}")
-    lines.append("届时欢迎再来办理。")
+    earliest = str(eligibility.get("earliest_date") or "")
+    if earliest and earliest > date.today().isoformat():
+        lines.append(f"最早可以申请的日期：{earliest}，届时欢迎再来办理。")
     return _join(lines)
 
 

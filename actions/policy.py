@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -53,7 +54,7 @@ def truthfulness_commitment(policy: dict[str, Any]) -> str:
     """The truthfulness commitment text of voluntary registration."""
     section = policy.get("voluntary_registration") or {}
     text = section.get("truthfulness_commitment")
-    return str(text).strip() if text else "本单位承诺所填报信息真实、准确、完整；如有虚假，愿意承担相应责任并记入信用记录。"
+    return re.sub(r"\s+", "", str(text)) if text else "本单位承诺所填报信息真实、准确、完整；如有虚假，愿意承担相应责任并记入信用记录。"
 
 
 def commitment_types(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -60,6 +60,8 @@ FLOW_SLOTS: dict[str, Any] = {
 
 #: form name → function building the confirmation summary from the tracker's slots.
 SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {}
+#: form name → submit action class (filled by SubmitApplication subclasses).
+SUBMITTERS: dict[str, type[SubmitApplication]] = {}
 
 
 def reset_flow() -> list[EventType]:
@@ -85,6 +87,11 @@ class SubmitApplication(Action, ABC):
 
     kind: str = ""
     form: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.form:
+            SUBMITTERS[cls.form] = cls
 
     @abstractmethod
     def body(self, tracker: Tracker) -> dict[str, Any]:
@@ -132,3 +139,13 @@ class ActionAskConfirmed(Action):
             buttons=[{"title": "确认提交", "payload": "/affirm"}, {"title": "不提交", "payload": "/deny"}],
         )
         return []
+
+
+def retry_pending_submission(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> list[EventType] | None:
+    """Submit again after an outage; None when nothing is waiting for a retry."""
+    submitter = SUBMITTERS.get(tracker.get_slot("retry_pending") or "")
+    if submitter is None:
+        return None
+    return submitter().run(dispatcher, tracker, domain)

@@ -12,7 +12,7 @@ Runs after the extractors (DIET, RegexEntityExtractor, EntitySynonymMapper):
 * remaining ``uscc`` / ``application_id`` values are canonicalised as far as possible; one that
   cannot be a code at all (DIET tagging 不良 as a ``uscc``) is dropped;
 * overlapping entities of one type (DIET and a lookup table finding the same word) are merged,
-  keeping the longer span.
+  keeping a synonym-mapped value, else the lookup-table match, else the longer span.
 
 A code with a wrong check character stays a ``uscc`` entity: the backend explains what is wrong.
 """
@@ -187,8 +187,8 @@ def canonicalize_entities(
                 mark(entity)
         clash = next((i for i, kept in enumerate(result) if _same_slot(kept, entity)), None)
         if clash is not None:
-            # The same entity found twice (DIET and a lookup table): keep the longer span.
-            if _length(entity) > _length(result[clash]):
+            # The same entity found twice (DIET and a lookup table): keep the better one.
+            if _preference(entity) > _preference(result[clash]):
                 result[clash] = entity
             continue
         if any(_same_entity(entity, kept) for kept in result):
@@ -220,8 +220,13 @@ def plausible_code(entity: str, canonical: str) -> bool:
     return True
 
 
-def _length(entity: dict[str, Any]) -> int:
-    return int(entity.get(ENTITY_ATTRIBUTE_END) or 0) - int(entity.get(ENTITY_ATTRIBUTE_START) or 0)
+def _preference(entity: dict[str, Any]) -> tuple[int, int, int]:
+    """Which of two overlapping same-type entities to keep: a value mapped by a synonym, then a
+    lookup-table/regex match (an exact known word), then the longer span."""
+    mapped = "EntitySynonymMapper" in (entity.get("processors") or [])
+    exact = entity.get(EXTRACTOR) == "RegexEntityExtractor"
+    length = int(entity.get(ENTITY_ATTRIBUTE_END) or 0) - int(entity.get(ENTITY_ATTRIBUTE_START) or 0)
+    return int(mapped), int(exact), length
 
 
 def _same_slot(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SENDER_PATTERN = r"^[a-z]+:[A-Za-z0-9_.@\-]{1,80}$"
+# The channel prefix fits notifications.channel (20) and the whole id fits the sender columns (100).
+SENDER_PATTERN = r"^[a-z]{1,19}:[A-Za-z0-9_.@\-]{1,80}$"
 
 
 class _Body(BaseModel):

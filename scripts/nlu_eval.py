@@ -54,6 +54,8 @@ class Prediction:
 
     intent: str
     confidence: float
+    # Best intent other than nlu_fallback (what the classifier said before the FallbackClassifier).
+    raw_intent: str
     topic: str | None
     entities: list[tuple[str, str]]
 
@@ -169,7 +171,9 @@ def _prediction(parse: dict[str, Any]) -> Prediction:
         (e["entity"], canonical_entity(e["entity"], str(e.get("value", ""))))
         for e in parse.get("entities") or []
     ]
-    return Prediction(str(intent.get("name")), float(intent.get("confidence") or 0.0), topic, entities)
+    ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+    raw = str(ranking[0]["name"]) if ranking else str(intent.get("name"))
+    return Prediction(str(intent.get("name")), float(intent.get("confidence") or 0.0), raw, topic, entities)
 
 
 def evaluate(examples: list[Example], predictions: list[Prediction]) -> Report:
@@ -178,6 +182,16 @@ def evaluate(examples: list[Example], predictions: list[Prediction]) -> Report:
     total = len(examples)
     correct = sum(ex.intent == pr.intent for ex, pr in zip(examples, predictions, strict=True))
     fallbacks = sum(pr.intent == FALLBACK_INTENT for pr in predictions)
+    raw_correct = sum(ex.intent == pr.raw_intent for ex, pr in zip(examples, predictions, strict=True))
+    wrong_not_caught = sum(
+        ex.intent != pr.intent and pr.intent != FALLBACK_INTENT
+        for ex, pr in zip(examples, predictions, strict=True)
+    )
+    fallback_on_right = sum(
+        pr.intent == FALLBACK_INTENT and ex.intent == pr.raw_intent
+        for ex, pr in zip(examples, predictions, strict=True)
+    )
+    has_selector = any(pr.topic is not None for pr in predictions)
 
     intent_counts: dict[str, Counts] = {ex.intent: Counts() for ex in examples}
     confusions: Counter[tuple[str, str]] = Counter()
@@ -235,14 +249,18 @@ def evaluate(examples: list[Example], predictions: list[Prediction]) -> Report:
         "intent_accuracy": correct / total if total else 0.0,
         "intent_macro_f1": macro_f1,
         "fallback_rate": fallbacks / total if total else 0.0,
+        # Accuracy of the classifier's best intent if the FallbackClassifier were not there.
+        "intent_accuracy_without_fallback": raw_correct / total if total else 0.0,
+        "wrong_intent_not_caught_by_fallback": wrong_not_caught,
+        "fallback_on_right_intent": fallback_on_right,
         "intent_accuracy_by_file": {src: hit / n for src, (hit, n) in per_source.items()},
         "per_intent": per_intent,
         "top_confusions": [
             {"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(15)
         ],
         "faq_examples": len(faq),
-        "faq_topic_accuracy": topic_hits / len(faq) if faq else None,
-        "faq_end_to_end_accuracy": end_to_end / len(faq) if faq else None,
+        "faq_topic_accuracy": topic_hits / len(faq) if faq and has_selector else None,
+        "faq_end_to_end_accuracy": end_to_end / len(faq) if faq and has_selector else None,
         "faq_topic_confusions": [
             {"gold": g, "predicted": p, "count": n} for (g, p), n in topic_confusions.most_common(10)
         ],
@@ -279,7 +297,12 @@ def print_report(report: Report, model: Path, show_errors: int) -> None:
     print("\nper intent (precision / recall / F1 / support):")
     for name, s in f["per_intent"].items():
         print(f"  {name:24s} {s['precision']:.3f} {s['recall']:.3f} {s['f1']:.3f} {s['support']:4d}")
-    if f["faq_examples"]:
+    print(f"without the FallbackClassifier: {f['intent_accuracy_without_fallback']:.4f}   "
+          f"fallbacks on a right intent: {f['fallback_on_right_intent']}   "
+          f"wrong intents not caught: {f['wrong_intent_not_caught_by_fallback']}")
+    if f["faq_topic_accuracy"] is None:
+        print("\nFAQ topic accuracy: n/a (no faq examples or no ResponseSelector in the model)")
+    else:
         print(f"\nFAQ topic accuracy (response selector): {f['faq_topic_accuracy']:.4f}   "
               f"end to end (intent faq and right topic): {f['faq_end_to_end_accuracy']:.4f}")
         for c in f["faq_topic_confusions"]:

@@ -71,7 +71,7 @@ def decide(
     who: StaffCaller,
     application_no: str,
     body: DecisionIn,
-    actor: Annotated[str, Header(alias="X-Actor", max_length=100)] = "staff",
+    actor: Annotated[str, Header(alias="X-Actor", max_length=90)] = "staff",
 ) -> dict[str, Any]:
     app = svc.decide(session, application_no, body.action, body.note, f"staff:{actor}", who.role)
     return svc.application_view(app)

@@ -70,7 +70,10 @@ def _progress(total: int) -> Callable[[LoadStats], None]:
 
     def report(stats: LoadStats) -> None:
         if stats.entities >= state["next"]:
-            print(f"  {stats.entities:,}/{total:,} 个主体，{stats.records:,} 条记录，{stats.insert_seconds:.0f} 秒", flush=True)
+            print(
+                f"  {stats.entities:,}/{total:,} 个主体，{stats.records:,} 条记录，{stats.insert_seconds:.0f} 秒",
+                flush=True,
+            )
             state["next"] = stats.entities + step
 
     return report
@@ -96,7 +99,9 @@ def prepare_sqlite(entities: int, seed: int) -> str:
     if path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if {k: meta.get(k) for k in wanted} == wanted:
-            print(f"复用已缓存的基准数据库 {path}（{meta.get('records', '?'):,} 条记录，生成于 {meta.get('built_at')}）")
+            print(
+                f"复用已缓存的基准数据库 {path}（{meta.get('records', '?'):,} 条记录，生成于 {meta.get('built_at')}）"
+            )
             engine = make_engine(f"sqlite:///{path}")
             upgrade(engine)  # newer migrations, if any
             engine.dispose()
@@ -157,7 +162,9 @@ def sample_workload(url: str, requests: int, seed: int) -> tuple[list[str], list
             rows = []
             for start in range(0, len(ids), 900):
                 chunk = ids[start : start + 900]
-                rows.extend(conn.execute(select(Entity.uscc, Entity.name, Entity.short_name).where(Entity.id.in_(chunk))))
+                rows.extend(
+                    conn.execute(select(Entity.uscc, Entity.name, Entity.short_name).where(Entity.id.in_(chunk)))
+                )
     finally:
         engine.dispose()
     rows.sort()  # the database's order is not part of the seed
@@ -260,8 +267,16 @@ def report(lookups: Series, searches: Series) -> None:
     print()
     print("最慢的名称检索：" + "；".join(f"“{q}” {ms:.1f} ms（命中 {total}）" for ms, q, total in searches.slowest))
     goals = [
-        (f"按代码查询 p99 ≤ {GOAL_LOOKUP_P99_MS:g} ms", lookups.percentile(99), lookups.percentile(99) <= GOAL_LOOKUP_P99_MS),
-        (f"名称检索 p95 ≤ {GOAL_SEARCH_P95_MS:g} ms", searches.percentile(95), searches.percentile(95) <= GOAL_SEARCH_P95_MS),
+        (
+            f"按代码查询 p99 ≤ {GOAL_LOOKUP_P99_MS:g} ms",
+            lookups.percentile(99),
+            lookups.percentile(99) <= GOAL_LOOKUP_P99_MS,
+        ),
+        (
+            f"名称检索 p95 ≤ {GOAL_SEARCH_P95_MS:g} ms",
+            searches.percentile(95),
+            searches.percentile(95) <= GOAL_SEARCH_P95_MS,
+        ),
         (f"按代码查询 ≥ {GOAL_LOOKUPS_PER_S:g} 次/秒", lookups.rate, lookups.rate >= GOAL_LOOKUPS_PER_S),
     ]
     print()
@@ -304,7 +319,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_series(client, "预热", [(f"/api/v1/entities/{c}", None) for c in warm_codes])
             run_series(client, "预热", [("/api/v1/entities", {"q": q, "limit": "10"}) for q in warm_fragments])
             lookups = run_series(client, "按代码查询", [(f"/api/v1/entities/{c}", None) for c in codes])
-            searches = run_series(client, "名称检索", [("/api/v1/entities", {"q": q, "limit": "10"}) for q in fragments])
+            searches = run_series(
+                client, "名称检索", [("/api/v1/entities", {"q": q, "limit": "10"}) for q in fragments]
+            )
     finally:
         stop_server(proc)
 

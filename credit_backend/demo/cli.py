@@ -128,9 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stats = load_city(engine, generator, batch_entities=args.batch, progress=_progress(args.entities))
     total = time.perf_counter() - started
     print()
-    print(
-        f"导入完成：{stats.entities:,} 个主体，{stats.records:,} 条信用记录，{stats.evaluations:,} 条信用评价"
-    )
+    print(f"导入完成：{stats.entities:,} 个主体，{stats.records:,} 条信用记录，{stats.evaluations:,} 条信用评价")
     rows_per_s = (stats.entities + stats.records + stats.evaluations) / stats.insert_seconds
     print(f"  生成并写入：{stats.insert_seconds:.1f} 秒（{rows_per_s:,.0f} 行/秒）")
     print(f"  名称检索索引与统计信息：{stats.index_seconds:.1f} 秒")

@@ -93,7 +93,18 @@ STREETS = {
     "220204": ("北京路", "河南街", "光华路", "越山路", "青岛街", "致和街", "德胜路", "北安路", "珲春街"),
     "220211": ("吉林大街", "丰满路", "红旗街", "吉丰东路", "滨江南路", "沈阳街", "深圳街", "珠江路", "恒山西路"),
 }
-COUNTY_STREETS = ("人民大街", "中央大街", "新华路", "建设街", "胜利路", "解放路", "民主路", "长安路", "站前街", "兴业街")
+COUNTY_STREETS = (
+    "人民大街",
+    "中央大街",
+    "新华路",
+    "建设街",
+    "胜利路",
+    "解放路",
+    "民主路",
+    "长安路",
+    "站前街",
+    "兴业街",
+)
 VILLAGES = (
     "前进", "新立", "永安", "太平", "胜利", "红旗", "双山", "三家子", "五里河", "八家子", "大屯", "小屯",
     "东兴", "西山", "南岗", "北沟", "杨木", "柳树", "榆树", "黄榆", "石门", "长岭", "新华", "富强",
@@ -216,7 +227,9 @@ TOWN_INSTITUTIONS = ("中心小学", "中心卫生院", "农业技术推广站",
 _DIGITS_CN = "一二三四五六七八九"
 # 一 … 三十, for numbered schools (第二十三中学).
 CN_NUMERALS = tuple(
-    (_DIGITS_CN[n // 10 - 1] if n >= 20 else "") + ("十" if n >= 10 else "") + (_DIGITS_CN[n % 10 - 1] if n % 10 else "")
+    (_DIGITS_CN[n // 10 - 1] if n >= 20 else "")
+    + ("十" if n >= 10 else "")
+    + (_DIGITS_CN[n % 10 - 1] if n % 10 else "")
     for n in range(1, 31)
 )
 VILLAGE_INSTITUTIONS = ("村卫生室", "村小学", "村综合服务站")
@@ -427,7 +440,14 @@ ABNORMAL_REASONS = _Table(
      ("未在市场监督管理部门责令的期限内公示有关企业信息", 1), ("公示企业信息隐瞒真实情况、弄虚作假", 0.5)]
 )  # fmt: skip
 COMMITMENT_TYPES = _Table([("主动型", 5), ("审批替代型", 3), ("容缺受理型", 2), ("证明事项告知承诺", 1)])
-COMMITMENT_MATTERS = ("食品经营许可", "建筑工程施工许可", "公共场所卫生许可", "排污许可", "道路运输经营许可", "企业投资项目备案")
+COMMITMENT_MATTERS = (
+    "食品经营许可",
+    "建筑工程施工许可",
+    "公共场所卫生许可",
+    "排污许可",
+    "道路运输经营许可",
+    "企业投资项目备案",
+)
 LAWSUITS = (
     "买卖合同纠纷", "建设工程施工合同纠纷", "劳动争议", "房屋租赁合同纠纷", "借款合同纠纷", "服务合同纠纷",
     "机动车交通事故责任纠纷", "承揽合同纠纷", "产品责任纠纷", "物业服务合同纠纷",
@@ -737,7 +757,8 @@ class CityGenerator:
             style = SHOP_ZIHAO_STYLES.pick(r)
             surname = SURNAMES.pick(r)
             zihao = {"老": "老" + surname, "记": surname + "记", "小": "小" + surname, "姐": surname + "姐"}.get(
-                style, "")
+                style, ""
+            )
             if not zihao:
                 zihao, surname = self._zihao(), None
             shop_place = JILIN_REGIONS[DISTRICTS[int(r() * 4)]] if region == CITY else place
@@ -779,13 +800,15 @@ class CityGenerator:
                 towns = _town_pool(region)
                 head = place + towns[int(r() * len(towns))]
                 unit = VILLAGES[int(r() * len(VILLAGES))] + VILLAGE_INSTITUTIONS[int(r() * len(VILLAGE_INSTITUTIONS))]
-            return "public", head + unit, unit if head == "吉林市" else head[len(place):] + unit, None
+            return "public", head + unit, unit if head == "吉林市" else head[len(place) :] + unit, None
 
         def collective() -> tuple[str, str, str, str | None]:
             if r() < 0.5:
                 village = VILLAGES[int(r() * len(VILLAGES))] + "村"
             else:
-                village = VILLAGE_HEADS[int(r() * len(VILLAGE_HEADS))] + VILLAGE_TAILS[int(r() * len(VILLAGE_TAILS))] + "村"
+                village = (
+                    VILLAGE_HEADS[int(r() * len(VILLAGE_HEADS))] + VILLAGE_TAILS[int(r() * len(VILLAGE_TAILS))] + "村"
+                )
             towns = _town_pool(region)
             town = towns[int(r() * len(towns))]
             return "agri", f"{place}{town}{village}股份经济合作社", town + village, None
@@ -925,7 +948,9 @@ class CityGenerator:
             row = self._base(entity_id, category, title, "吉林市政务服务和数字化建设管理局", decided)
             row["document_no"] = f"CN{region}{decided:%Y%m%d}{1 + int(r() * 9999):04d}"
             kept = "全部履行" if kind == "主动型" or r() < 0.9 else "正在履行"
-            row["content"] = f"承诺类型：{kind}；承诺内容：资料真实有效，遵守法律法规，自觉接受社会监督；履约状态：{kept}"
+            row["content"] = (
+                f"承诺类型：{kind}；承诺内容：资料真实有效，遵守法律法规，自觉接受社会监督；履约状态：{kept}"
+            )
             return row
         if category == "信用评价":
             return self._sector_rating(entity_id, prefix, region, sector, decided)
@@ -1049,7 +1074,11 @@ class CityGenerator:
         grade = grade or computed
         evaluated = self._days_between(self.today - timedelta(days=300), self.today - timedelta(days=5))
         latest_negative = max(
-            (rec["decision_date"] for rec in records if rec["category"] in NEGATIVE_CATEGORIES and rec["status"] == "active"),
+            (
+                rec["decision_date"]
+                for rec in records
+                if rec["category"] in NEGATIVE_CATEGORIES and rec["status"] == "active"
+            ),
             default=None,
         )
         if latest_negative is not None and latest_negative >= evaluated:
@@ -1125,7 +1154,9 @@ class CityGenerator:
             lawsuit_day = date(2024, 9, 12)
             lawsuit = self._base(entity_id, "司法判决", "买卖合同纠纷民事判决书", "吉林市昌邑区人民法院", lawsuit_day)
             lawsuit["document_no"] = "（2024）吉0202民初3517号"
-            lawsuit["content"] = "诉讼地位：原告；案由：买卖合同纠纷；裁判结果：判决被告于判决生效之日起十日内支付货款及利息"
+            lawsuit["content"] = (
+                "诉讼地位：原告；案由：买卖合同纠纷；裁判结果：判决被告于判决生效之日起十日内支付货款及利息"
+            )
             records.append(lawsuit)
             contract_day = date(2025, 8, 20)
             contract = self._base(
@@ -1137,7 +1168,9 @@ class CityGenerator:
             commitment = self._base(entity_id, "信用承诺", "主动型信用承诺", "吉林市政务服务和数字化建设管理局",
                                     date(2024, 3, 5))  # fmt: skip
             commitment["document_no"] = "CN220202202403050017"
-            commitment["content"] = "承诺类型：主动型；承诺内容：资料真实有效，遵守法律法规，自觉接受社会监督；履约状态：全部履行"
+            commitment["content"] = (
+                "承诺类型：主动型；承诺内容：资料真实有效，遵守法律法规，自觉接受社会监督；履约状态：全部履行"
+            )
             records.append(commitment)
         elif case.uscc.startswith("92"):
             entity = self._named_entity(entity_id, case, date(2019, 6, 3), "吉林省吉林市船营区河南街56号")
@@ -1190,7 +1223,9 @@ class CityGenerator:
             red = self._base(entity_id, "守信激励", "吉林省诚信建设示范单位", "吉林省发展和改革委员会", red_day)
             red["document_no"] = f"吉发改信用〔{red_day.year}〕12号"
             red["publicity_end"] = add_months(red_day, 24)
-            red["content"] = f"有效期自{red_day.isoformat()}至{red['publicity_end'].isoformat()}；依法依规享受守信激励措施"
+            red["content"] = (
+                f"有效期自{red_day.isoformat()}至{red['publicity_end'].isoformat()}；依法依规享受守信激励措施"
+            )
             records.append(red)
             honour_day = date(today.year - 1, 12, 20)
             honour = self._base(entity_id, "其他", f"{honour_day.year}年度吉林市文明单位",
@@ -1200,7 +1235,9 @@ class CityGenerator:
             commitment = self._base(entity_id, "信用承诺", "主动型信用承诺", "吉林市政务服务和数字化建设管理局",
                                     date(2025, 2, 10))  # fmt: skip
             commitment["document_no"] = "CN220200202502100003"
-            commitment["content"] = "承诺类型：主动型；承诺内容：资料真实有效，遵守法律法规，自觉接受社会监督；履约状态：全部履行"
+            commitment["content"] = (
+                "承诺类型：主动型；承诺内容：资料真实有效，遵守法律法规，自觉接受社会监督；履约状态：全部履行"
+            )
             records.append(commitment)
         else:
             entity = self._named_entity(entity_id, case, date(2016, 4, 22), "吉林省永吉县岔路河镇新立村")

@@ -206,9 +206,7 @@ def _load_postgres(
     created = datetime.now(timezone.utc)
     sql = search_sql()
     columns = {t.name: list(t.c.keys()) for t in TABLES}
-    copies = {
-        name: f"COPY {name} ({', '.join(cols)}) FROM STDIN" for name, cols in columns.items()
-    }
+    copies = {name: f"COPY {name} ({', '.join(cols)}) FROM STDIN" for name, cols in columns.items()}
     raw = engine.raw_connection()
     try:
         pg = raw.driver_connection  # psycopg.Connection

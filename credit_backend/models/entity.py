@@ -30,7 +30,7 @@ class Entity(CreatedAt, Base):
         back_populates="entity", order_by="desc(Evaluation.evaluated_on)"
     )
 
-    __table_args__ = (Index("ix_entities_name", "name"),)
+    __table_args__ = (Index("ix_entities_name", "name"), Index("ix_entities_short_name", "short_name"))
 
 
 class Evaluation(CreatedAt, Base):

@@ -8,7 +8,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from credit_backend import clock
@@ -56,7 +56,17 @@ def start(session: Session, sender_id: str, raw_uscc: str, role: str) -> dict[st
             code="OTP_LOCKED",
             status=423,
         )
-    # A new code replaces any earlier one that is still pending.
+    # A new code replaces any earlier one that is still pending, but keeps its wrong attempts:
+    # otherwise asking for a fresh code every four guesses would dodge the lock.
+    earlier_failures = session.scalar(
+        select(func.coalesce(func.max(BindingChallenge.failed_attempts), 0)).where(
+            BindingChallenge.sender_id == sender_id,
+            BindingChallenge.entity_id == entity.id,
+            BindingChallenge.locked.is_(False),
+            BindingChallenge.consumed_at.is_(None),
+            BindingChallenge.created_at > now - timedelta(minutes=rules.lockout_minutes),
+        )
+    )
     session.execute(
         delete(BindingChallenge).where(
             BindingChallenge.sender_id == sender_id,
@@ -70,6 +80,7 @@ def start(session: Session, sender_id: str, raw_uscc: str, role: str) -> dict[st
         entity_id=entity.id,
         code_hash=_HASHER.hash(code),
         expires_at=now + timedelta(minutes=rules.otp_ttl_minutes),
+        failed_attempts=earlier_failures or 0,
     )
     session.add(challenge)
     deliver_code(session, entity, code, rules.otp_ttl_minutes)

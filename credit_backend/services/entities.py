@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from credit_backend.errors import DomainError, NotFound
@@ -62,6 +62,11 @@ def get_entity(session: Session, raw: str) -> Entity:
     return entity
 
 
+def _prefix(column: Any, term: str) -> Any:
+    """``column`` starts with ``term``, as a range both databases answer from a B-tree index."""
+    return and_(column >= term, column < term + "\U0010ffff")
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -72,9 +77,8 @@ def search_entities(session: Session, q: str, limit: int = 10) -> dict[str, Any]
     if not term:
         raise DomainError("请输入要查询的主体名称或简称。", code="VALIDATION_ERROR")
     if len(term) < 3:
-        # Trigram indexes need three characters; shorter input matches a short name or a name prefix.
-        cond = or_(Entity.short_name == term, Entity.name.startswith(term, autoescape=True))
-        ids_query = select(Entity.id).where(cond)
+        # Trigram indexes need three characters; shorter input matches the start of a name or short name.
+        ids_query = select(Entity.id).where(or_(_prefix(Entity.name, term), _prefix(Entity.short_name, term)))
     elif session.get_bind().dialect.name == "sqlite":
         phrase = '"' + term.replace('"', '""') + '"'
         ids_query = (
@@ -195,7 +199,7 @@ def profile(session: Session, entity: Entity, *, unmasked: bool) -> dict[str, An
         counts[r.category] += 1
         if len(latest[r.category]) < 3:
             latest[r.category].append(record_view(r, r.id in repairing))
-        if r.category in LIST_CATEGORIES and r.status == "active":
+        if r.category in LIST_CATEGORIES and r.status == "active" and r.punishment_lifted_at is None:
             consequence = policy.consequences.get(r.category)
             lists.append(
                 {

@@ -26,7 +26,11 @@ def recompute(session: Session, entity_id: int, today: date, reason: str) -> Eva
     active = [
         ActiveRecord(r.category, r.severity)
         for r in session.scalars(
-            select(CreditRecord).where(CreditRecord.entity_id == entity_id, CreditRecord.status == "active")
+            select(CreditRecord).where(
+                CreditRecord.entity_id == entity_id,
+                CreditRecord.status == "active",
+                CreditRecord.punishment_lifted_at.is_(None),  # corrected after an objection: no longer counts
+            )
         )
     ]
     grade = recompute_grade(base.grade, active)

@@ -64,12 +64,10 @@ def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 def _truncate(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    # DELETE beats TRUNCATE on a handful of rows: PostgreSQL's TRUNCATE rewrites every table file.
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))
 
 
 @pytest.fixture

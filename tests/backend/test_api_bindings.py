@@ -332,12 +332,23 @@ def test_overlong_sender_id_is_refused_not_crashing(client, world, session):
     assert count(session, BindingChallenge) == 0
 
 
-def test_long_channel_name_gets_its_decision_notification(client, world):
-    """A sender on a channel with a 21-character name: its decisions are notified on that channel."""
+def test_channel_name_too_long_for_the_outbox_is_refused_up_front(client, world, session):
+    """Channel names are short codes (tg, web, staff); one longer than the outbox's channel column
+    is refused when the conversation first reaches the backend, so no decision can fail later."""
     sender = "wechatofficialaccount:o6_bmjrPTlm6"
-    bind(client, sender, JIANGCHENG)
-    no = submit(client, "commitments", commitment_body(sender)).json()["application_no"]
-    r = client.post(f"{API}/applications/{no}/decision", json={"action": "fulfil"}, headers=STAFF)
-    assert r.status_code == 200, r.text
-    r = client.get(f"{API}/notifications", params={"channel": "wechatofficialaccount"}, headers=STAFF)
-    assert [n["recipient"] for n in r.json()["items"]] == [sender]
+    r = client.post(f"{API}/bindings/start", json={"sender_id": sender, "uscc": JIANGCHENG}, headers=ASSISTANT)
+    assert_error(r, 400, "VALIDATION_ERROR", "会话标识")
+    assert count(session, BindingChallenge) == 0
+
+
+def test_requesting_a_new_code_does_not_reset_the_wrong_attempts(client, world, session):
+    """5 wrong codes for one sender and entity lock it, even across a newly requested code:
+    otherwise 4 guesses per code and unlimited new codes defeat the lock."""
+    assert _start(client).status_code == 200
+    code = otp_for(client, JIANGCHENG)
+    for _ in range(4):
+        assert _verify(client, _wrong(code)).status_code == 400
+    assert _start(client).status_code == 200
+    code = otp_for(client, JIANGCHENG)
+    assert_error(_verify(client, _wrong(code)), 423, "OTP_LOCKED", "锁定")
+    assert count(session, Binding) == 0

@@ -299,13 +299,27 @@ def test_seventeen_character_code_from_diet_is_kept(canonicalizer: EntityCanonic
     assert _values(_parse(canonicalizer, text, [_entity("uscc", text, short)])) == [("uscc", CODE[:17])]
 
 
+def test_same_type_overlaps_prefer_the_lookup_match(canonicalizer: EntityCanonicalizer) -> None:
+    text = "给我们公司签主动型承诺"
+    diet = _entity("commitment_type", text, "主动型承诺", extractor="DIETClassifier")
+    lookup = _entity("commitment_type", text, "主动型", extractor="RegexEntityExtractor")
+    assert _values(_parse(canonicalizer, text, [diet, lookup])) == [("commitment_type", "主动型")]
+
+
+def test_same_type_overlaps_prefer_the_synonym_value(canonicalizer: EntityCanonicalizer) -> None:
+    text = "在不在失信黑名单里"
+    diet = _entity("record_type", text, "失信黑名单", value="严重失信主体名单", extractor="DIETClassifier",
+                   processors=["EntitySynonymMapper"])
+    lookup = _entity("record_type", text, "黑名单", extractor="RegexEntityExtractor")
+    assert _values(_parse(canonicalizer, text, [lookup, diet])) == [("record_type", "严重失信主体名单")]
+
+
 def test_same_type_overlaps_keep_the_longer_span(canonicalizer: EntityCanonicalizer) -> None:
     text = "在不在失信黑名单里"
-    lookup = _entity("record_type", text, "失信黑名单", value="严重失信主体名单", extractor="RegexEntityExtractor")
+    longer = _entity("record_type", text, "失信黑名单", extractor="DIETClassifier")
     diet = _entity("record_type", text, "失信", extractor="DIETClassifier")
-    same = dict(lookup, extractor="DIETClassifier")
-    entities = _parse(canonicalizer, text, [diet, lookup, same])
-    assert _values(entities) == [("record_type", "严重失信主体名单")]
+    entities = _parse(canonicalizer, text, [diet, longer, dict(longer)])
+    assert _values(entities) == [("record_type", "失信黑名单")]
     assert (entities[0]["start"], entities[0]["end"]) == (3, 8)
 
 

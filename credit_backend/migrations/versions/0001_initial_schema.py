@@ -58,6 +58,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("entities", schema=None) as batch_op:
         batch_op.create_index("ix_entities_name", ["name"], unique=False)
+        batch_op.create_index("ix_entities_short_name", ["short_name"], unique=False)
 
     op.create_table(
         "handoffs",
@@ -351,6 +352,7 @@ def downgrade() -> None:
     op.drop_table("handoffs")
     with op.batch_alter_table("entities", schema=None) as batch_op:
         batch_op.drop_index("ix_entities_name")
+        batch_op.drop_index("ix_entities_short_name")
 
     op.drop_table("entities")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
