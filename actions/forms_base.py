@@ -237,7 +237,8 @@ class CreditFormValidation(FormValidationAction, ABC):
                 return resolved or {"uscc": None}
             result = dict(resolved)
             if previous and previous != result["uscc"]:
-                dispatcher.utter_message(text=f"好的，已改为「{result.get('entity_name', '')}」。")
+                if requested is not None:  # a correction mid-form, not a form (re)starting
+                    dispatcher.utter_message(text=f"好的，已改为「{result.get('entity_name', '')}」。")
                 result.update({slot: None for slot in self.entity_dependent_slots})
             if self.needs_binding:
                 result.update(self.binding_check(result, dispatcher, tracker))

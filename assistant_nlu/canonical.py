@@ -121,9 +121,7 @@ def find_code_spans(text: str) -> list[CodeSpan]:
     spans: list[CodeSpan] = []
     masked = list(folded)
     for match in APPNO_PATTERN.finditer(folded):
-        spans.append(
-            CodeSpan(match.start(), match.end(), APPLICATION_ID, canonical_application_id(match.group(0)))
-        )
+        spans.append(CodeSpan(match.start(), match.end(), APPLICATION_ID, canonical_application_id(match.group(0))))
         masked[match.start() : match.end()] = _MASK * (match.end() - match.start())
     rest = "".join(masked)
     for match in _LOOSE_USCC_RE.finditer(rest):
@@ -206,9 +204,7 @@ def canonicalize_entities(
                     EXTRACTOR: processor,
                 }
             )
-    return sorted(
-        result, key=lambda e: (e.get(ENTITY_ATTRIBUTE_START) or 0, e.get(ENTITY_ATTRIBUTE_END) or 0)
-    )
+    return sorted(result, key=lambda e: (e.get(ENTITY_ATTRIBUTE_START) or 0, e.get(ENTITY_ATTRIBUTE_END) or 0))
 
 
 def plausible_code(entity: str, canonical: str) -> bool:
@@ -233,8 +229,10 @@ def _same_slot(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Same type, role and group, and overlapping spans."""
     if any(a.get(k) != b.get(k) for k in (ENTITY_ATTRIBUTE_TYPE, "role", "group")):
         return False
-    starts, ends = (a.get(ENTITY_ATTRIBUTE_START), b.get(ENTITY_ATTRIBUTE_START)), (
-        a.get(ENTITY_ATTRIBUTE_END), b.get(ENTITY_ATTRIBUTE_END))
+    starts, ends = (
+        (a.get(ENTITY_ATTRIBUTE_START), b.get(ENTITY_ATTRIBUTE_START)),
+        (a.get(ENTITY_ATTRIBUTE_END), b.get(ENTITY_ATTRIBUTE_END)),
+    )
     if None in starts or None in ends:
         return False
     return starts[0] < ends[1] and starts[1] < ends[0]

@@ -114,9 +114,7 @@ def normalize_text(text: str) -> str:
     return result
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class TextNormalizer(GraphComponent):
     """Rewrites message text before tokenization; keeps its length so offsets stay valid."""
 
@@ -194,8 +192,9 @@ class TextNormalizer(GraphComponent):
             self._normalize_message(message)
             changed += message.get(TEXT) != before
         if changed:
-            logger.info("TextNormalizer rewrote %d of %d training examples.", changed,
-                        len(training_data.training_examples))
+            logger.info(
+                "TextNormalizer rewrote %d of %d training examples.", changed, len(training_data.training_examples)
+            )
         for key, value in list(training_data.entity_synonyms.items()):
             training_data.entity_synonyms.setdefault(self.normalize(key), value)
         for table in training_data.lookup_tables:

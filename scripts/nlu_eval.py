@@ -127,12 +127,9 @@ def load_examples(paths: list[Path]) -> list[Example]:
             full_intent = message.get("intent_response_key") or message.get("intent")
             intent, _, topic = str(full_intent).partition("/")
             entities = [
-                (e["entity"], canonical_entity(e["entity"], str(e["value"])))
-                for e in message.get("entities") or []
+                (e["entity"], canonical_entity(e["entity"], str(e["value"]))) for e in message.get("entities") or []
             ]
-            examples.append(
-                Example(path.name, message.get("text"), intent, topic or None, entities, annotated)
-            )
+            examples.append(Example(path.name, message.get("text"), intent, topic or None, entities, annotated))
     return examples
 
 
@@ -168,8 +165,7 @@ def _prediction(parse: dict[str, Any]) -> Prediction:
     key = (selector.get("response") or {}).get("intent_response_key")
     topic = str(key).partition("/")[2] if key else None
     entities = [
-        (e["entity"], canonical_entity(e["entity"], str(e.get("value", ""))))
-        for e in parse.get("entities") or []
+        (e["entity"], canonical_entity(e["entity"], str(e.get("value", "")))) for e in parse.get("entities") or []
     ]
     ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
     raw = str(ranking[0]["name"]) if ranking else str(intent.get("name"))
@@ -184,8 +180,7 @@ def evaluate(examples: list[Example], predictions: list[Prediction]) -> Report:
     fallbacks = sum(pr.intent == FALLBACK_INTENT for pr in predictions)
     raw_correct = sum(ex.intent == pr.raw_intent for ex, pr in zip(examples, predictions, strict=True))
     wrong_not_caught = sum(
-        ex.intent != pr.intent and pr.intent != FALLBACK_INTENT
-        for ex, pr in zip(examples, predictions, strict=True)
+        ex.intent != pr.intent and pr.intent != FALLBACK_INTENT for ex, pr in zip(examples, predictions, strict=True)
     )
     fallback_on_right = sum(
         pr.intent == FALLBACK_INTENT and ex.intent == pr.raw_intent
@@ -208,9 +203,7 @@ def evaluate(examples: list[Example], predictions: list[Prediction]) -> Report:
         if pr.intent in intent_counts:
             intent_counts[pr.intent].fp += 1
         confusions[(ex.intent, pr.intent)] += 1
-        report.errors.append(
-            {"text": ex.text, "gold": ex.intent, "predicted": pr.intent, "confidence": pr.confidence}
-        )
+        report.errors.append({"text": ex.text, "gold": ex.intent, "predicted": pr.intent, "confidence": pr.confidence})
     per_intent = {name: counts.scores() for name, counts in sorted(intent_counts.items())}
     macro_f1 = sum(s["f1"] for s in per_intent.values()) / len(per_intent) if per_intent else 0.0
 
@@ -235,8 +228,9 @@ def evaluate(examples: list[Example], predictions: list[Prediction]) -> Report:
             counts.fn += gold[key] - both
             counts.fp += found[key] - both
         if gold != found:
-            entity_errors.append({"text": ex.text, "gold": sorted(gold.elements()),
-                                  "predicted": sorted(found.elements())})
+            entity_errors.append(
+                {"text": ex.text, "gold": sorted(gold.elements()), "predicted": sorted(found.elements())}
+            )
     per_entity = {name: counts.scores() for name, counts in sorted(entity_counts.items())}
     overall = Counts(
         sum(c.tp for c in entity_counts.values()),
@@ -255,9 +249,7 @@ def evaluate(examples: list[Example], predictions: list[Prediction]) -> Report:
         "fallback_on_right_intent": fallback_on_right,
         "intent_accuracy_by_file": {src: hit / n for src, (hit, n) in per_source.items()},
         "per_intent": per_intent,
-        "top_confusions": [
-            {"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(15)
-        ],
+        "top_confusions": [{"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(15)],
         "faq_examples": len(faq),
         "faq_topic_accuracy": topic_hits / len(faq) if faq and has_selector else None,
         "faq_end_to_end_accuracy": end_to_end / len(faq) if faq and has_selector else None,
@@ -290,21 +282,27 @@ def print_report(report: Report, model: Path, show_errors: int) -> None:
     f = report.figures
     print(f"model: {model}")
     print(f"examples: {f['examples']}  (load {f['load_seconds']:.1f}s, parse {f['parse_seconds']:.1f}s)")
-    print(f"intent accuracy: {f['intent_accuracy']:.4f}   macro-F1: {f['intent_macro_f1']:.4f}   "
-          f"fallback rate: {f['fallback_rate']:.4f}")
+    print(
+        f"intent accuracy: {f['intent_accuracy']:.4f}   macro-F1: {f['intent_macro_f1']:.4f}   "
+        f"fallback rate: {f['fallback_rate']:.4f}"
+    )
     for src, acc in f["intent_accuracy_by_file"].items():
         print(f"  {src}: {acc:.4f}")
     print("\nper intent (precision / recall / F1 / support):")
     for name, s in f["per_intent"].items():
         print(f"  {name:24s} {s['precision']:.3f} {s['recall']:.3f} {s['f1']:.3f} {s['support']:4d}")
-    print(f"without the FallbackClassifier: {f['intent_accuracy_without_fallback']:.4f}   "
-          f"fallbacks on a right intent: {f['fallback_on_right_intent']}   "
-          f"wrong intents not caught: {f['wrong_intent_not_caught_by_fallback']}")
+    print(
+        f"without the FallbackClassifier: {f['intent_accuracy_without_fallback']:.4f}   "
+        f"fallbacks on a right intent: {f['fallback_on_right_intent']}   "
+        f"wrong intents not caught: {f['wrong_intent_not_caught_by_fallback']}"
+    )
     if f["faq_topic_accuracy"] is None:
         print("\nFAQ topic accuracy: n/a (no faq examples or no ResponseSelector in the model)")
     else:
-        print(f"\nFAQ topic accuracy (response selector): {f['faq_topic_accuracy']:.4f}   "
-              f"end to end (intent faq and right topic): {f['faq_end_to_end_accuracy']:.4f}")
+        print(
+            f"\nFAQ topic accuracy (response selector): {f['faq_topic_accuracy']:.4f}   "
+            f"end to end (intent faq and right topic): {f['faq_end_to_end_accuracy']:.4f}"
+        )
         for c in f["faq_topic_confusions"]:
             print(f"  faq/{c['gold']} → faq/{c['predicted']}: {c['count']}")
     print(f"\nentities (precision / recall / F1 / support) on {', '.join(f['entity_files'])}:")
@@ -333,11 +331,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="model archive (default: newest in models/)")
     parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
-    parser.add_argument("--data", type=Path, nargs="+", default=list(DEFAULT_FILES),
-                        help="evaluation files (default: tests/nlu/eval_intents.yml eval_faq.yml)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        nargs="+",
+        default=list(DEFAULT_FILES),
+        help="evaluation files (default: tests/nlu/eval_intents.yml eval_faq.yml)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
-    parser.add_argument("--show-errors", type=int, default=20, metavar="N",
-                        help="print the first N misclassified examples (0: none)")
+    parser.add_argument(
+        "--show-errors", type=int, default=20, metavar="N", help="print the first N misclassified examples (0: none)"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args(argv)
 

@@ -1,6 +1,6 @@
 """Unit tests for the custom NLU components (run in the Rasa environment).
 
-    .venv-rasa/bin/python -m pytest tests/nlu
+.venv-rasa/bin/python -m pytest tests/nlu
 """
 
 from __future__ import annotations
@@ -35,8 +35,13 @@ def _full_width(text: str) -> str:
 
 def _entity(kind: str, text: str, fragment: str, value: str | None = None, **extra: Any) -> dict[str, Any]:
     start = text.index(fragment)
-    return {"entity": kind, "start": start, "end": start + len(fragment),
-            "value": fragment if value is None else value, **extra}
+    return {
+        "entity": kind,
+        "start": start,
+        "end": start + len(fragment),
+        "value": fragment if value is None else value,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -308,8 +313,14 @@ def test_same_type_overlaps_prefer_the_lookup_match(canonicalizer: EntityCanonic
 
 def test_same_type_overlaps_prefer_the_synonym_value(canonicalizer: EntityCanonicalizer) -> None:
     text = "在不在失信黑名单里"
-    diet = _entity("record_type", text, "失信黑名单", value="严重失信主体名单", extractor="DIETClassifier",
-                   processors=["EntitySynonymMapper"])
+    diet = _entity(
+        "record_type",
+        text,
+        "失信黑名单",
+        value="严重失信主体名单",
+        extractor="DIETClassifier",
+        processors=["EntitySynonymMapper"],
+    )
     lookup = _entity("record_type", text, "黑名单", extractor="RegexEntityExtractor")
     assert _values(_parse(canonicalizer, text, [lookup, diet])) == [("record_type", "严重失信主体名单")]
 
