@@ -20,7 +20,7 @@ RASA_SOURCES := config.yml domain.yml $(shell find data -type f 2>/dev/null) $(s
 MODEL := models/assistant.tar.gz
 
 .PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-rasa test-telegram-rasa lint \
-	validate train evaluate demo demo-data up down telegram bench-backend clean
+	validate train evaluate demo demo-data up down telegram bench bench-backend clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -99,6 +99,9 @@ down: ## stop what `make up` started
 
 demo: up ## run everything on the demo data and chat in the terminal
 	$(RASA_PY) -m rasa shell --endpoints endpoints.yml --model $(MODEL) --conversation-id web:demo
+
+bench: install $(DEMO_DB) $(MODEL) ## benchmark the assistant through the REST channel (greet vs query, 16 concurrent)
+	$(DEMO_ENV) $(PY) scripts/bench_assistant.py
 
 bench-backend: $(VENV)/.installed ## benchmark profile lookups and name search on 1,000,000 entities
 	$(PY) -m credit_backend.bench.backend

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -10,6 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import clock
 from actions.backend import BackendError, BackendUnavailable
 from actions.forms_base import CreditFormValidation, is_button_noise
 from actions.messages import numbered, unavailable_text
@@ -92,7 +92,7 @@ class ValidateCommitmentForm(CreditFormValidation):
         due = parse_date(text)
         if due is None:
             return self.reject("materials_due", dispatcher, tracker, "日期格式请写成 2026-12-31 这样，或回复“默认”。")
-        if due <= date.today():
+        if due <= clock.today():
             return self.reject("materials_due", dispatcher, tracker, "补齐日期需要晚于今天。")
         return self.accept("materials_due", due.isoformat())
 

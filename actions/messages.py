@@ -5,8 +5,9 @@ No Rasa imports here, so tests can call every builder directly.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
+
+from actions import clock
 
 MAX_LIST_ITEMS = 3
 
@@ -188,7 +189,8 @@ def eligibility_text(eligibility: dict[str, Any]) -> str:
     for reason in eligibility.get("reasons") or []:
         lines.append(f"· {reason.get('message', '')}")
     earliest = str(eligibility.get("earliest_date") or "")
-    if earliest and earliest > date.today().isoformat():
+    evaluated_on = str(eligibility.get("evaluated_on") or clock.today().isoformat())
+    if earliest and earliest > evaluated_on:
         lines.append(f"最早可以申请的日期：{earliest}，届时欢迎再来办理。")
     return _join(lines)
 

@@ -28,7 +28,7 @@ def candidates_for(records: list[dict[str, Any]], purpose: str) -> list[dict[str
     return [
         {"id": str(r.get("id")), "title": record_button_title(r), "line": record_line(r),
          "document_no": r.get("document_no") or ""}
-        for r in picked[:MAX_BUTTONS]
+        for r in picked
     ]
 
 
@@ -56,9 +56,12 @@ class ActionAskRecordId(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        candidates = tracker.get_slot("record_candidates") or []
+        everything = tracker.get_slot("record_candidates") or []
+        candidates = everything[:MAX_BUTTONS]
         purpose = "申请信用修复" if tracker.active_loop.get("name") == "repair_form" else "提出异议"
         lines = [f"{i}. {c['line']}" for i, c in enumerate(candidates, 1)]
+        if len(everything) > len(candidates):
+            lines.append(f"另有{len(everything) - len(candidates)}条较早的记录，可直接回复其决定书文号来选择。")
         dispatcher.utter_message(
             text=f"请选择要{purpose}的记录：\n" + "\n".join(lines),
             buttons=[

@@ -82,6 +82,21 @@ def error_text(error: BackendError) -> str:
     return f"{error.message}\n本次未提交。"
 
 
+def attempt_nonce(tracker: Tracker) -> str:
+    """Identifies one submission attempt by the user message that completed the form.
+
+    Running the submit action again on the same tracker (a repeated action call) yields the same
+    Idempotency-Key, so the backend files one application; a new confirmation yields a new key.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            mark = event.get("message_id") or event.get("timestamp")
+            if mark:
+                return f"msg-{mark}"
+            break
+    return uuid.uuid4().hex
+
+
 class SubmitApplication(Action, ABC):
     """Runs after a submission form completes."""
 
@@ -105,7 +120,7 @@ class SubmitApplication(Action, ABC):
         if tracker.get_slot("confirmed") is False:
             dispatcher.utter_message(text=texts.NOT_SUBMITTED)
             return reset_flow()
-        nonce = tracker.get_slot("submission_nonce") or uuid.uuid4().hex
+        nonce = tracker.get_slot("submission_nonce") or attempt_nonce(tracker)
         key = idempotency_key(sender_id(tracker), self.form, nonce)
         body = {"sender_id": sender_id(tracker), "uscc": tracker.get_slot("uscc"), **self.body(tracker)}
         try:

@@ -60,8 +60,8 @@ def repair_eligibility(session: DbSession, _: AnyCaller, record_id: int, on: dat
     if record is None:
         raise NotFound(f"没有编号为 {record_id} 的信用记录。", code="RECORD_NOT_FOUND")
     in_progress = open_application_for(session, RepairApplication, record.id) is not None
-    result = repair.eligibility(record, on or clock.today(), repair_in_progress=in_progress)
-    return repair.eligibility_view(result)
+    day = on or clock.today()
+    return repair.eligibility_view(repair.eligibility(record, day, repair_in_progress=in_progress), day)
 
 
 @router.get("/policy")

@@ -37,8 +37,9 @@ def eligibility(
     return repair_eligibility(facts, today, load_policy())
 
 
-def eligibility_view(result: RepairEligibility) -> dict[str, Any]:
+def eligibility_view(result: RepairEligibility, on: date) -> dict[str, Any]:
     return {
+        "evaluated_on": on,
         "eligible": result.eligible,
         "earliest_date": result.earliest_date,
         "reasons": [{"code": r.code, "message": r.message} for r in result.reasons],
@@ -70,7 +71,7 @@ class RepairHandler:
             raise DomainError(
                 "该记录目前不能申请信用修复：" + "；".join(r.message for r in result.reasons),
                 code="REPAIR_NOT_ELIGIBLE",
-                **eligibility_view(result),
+                **eligibility_view(result, today),
             )
         items = list(load_policy().commitment_items(REPAIR_COMMITMENT_TYPE))
         if not body.commitment_signed:

@@ -1,0 +1,126 @@
+"""Credit query: a code or a name → the public credit profile the user reads."""
+
+from __future__ import annotations
+
+from actions import texts
+from credit_backend.rules.uscc import make_uscc
+from tests.actions.conftest import use_backend
+from tests.actions.harness import BackendProcess, Chat, Turn
+
+JIANGCHENG = "91220202MA0Y3K7Q6L"
+
+
+def ask_code(chat: Chat, code: str) -> Turn:
+    """The user asks for a query and gives a code in the same message (NLU tags it as uscc)."""
+    return chat.start_form(
+        "query_form", f"查一下{code}的信用", "query_credit", entities={"uscc": code}, slots={"uscc": code}
+    )
+
+
+def test_query_by_code_names_entity_grade_inspection_and_records(chat: Chat) -> None:
+    turn = ask_code(chat, JIANGCHENG)
+    assert turn.messages == []  # no question: the code was valid and known
+    assert not chat.active_loop and chat.slots["entity_name"] == "吉林市江城建材有限公司"
+
+    answer = chat.run("action_query_credit")
+    profile = answer.messages[0]["text"]
+    assert profile.startswith("【吉林市江城建材有限公司】")
+    assert f"统一社会信用代码：{JIANGCHENG}" in profile
+    assert "信用评价：B 类（信用风险一般）" in profile
+    assert "对检查的影响：常规监管，按常规比例和频次抽查" in profile
+    assert "· 行政处罚：1 条" in profile
+    assert "2026-06-26 销售不合格产品 吉林市市场监督管理局 （吉市监处罚〔2026〕123号）" in profile
+    assert "名单情况：未列入严重失信主体名单或重点关注名单" in profile
+    assert answer.messages[-1]["text"] == texts.AFTER_QUERY
+    # The entity is remembered for "再看" and the query slot is freed for the next question.
+    assert answer.slot_events() == {"uscc": None, "failed_attempts": None, "last_uscc": JIANGCHENG}
+
+
+def test_query_blacklisted_entity_shows_list_and_consequences(chat: Chat) -> None:
+    ask_code(chat, "N2220202MA0Y3K7Q64")
+    profile = chat.run("action_query_credit").messages[0]["text"]
+    assert "【昌邑区桦皮厂村股份经济合作社】" in profile
+    assert "信用评价：D 类（信用风险高）" in profile
+    assert "对检查的影响：严格监管，大幅提高抽查比例和频次，依法依规严格监管" in profile
+    assert "· 严重失信主体名单（2026-05-26 起，至 2029-05-26）" in profile
+    assert "影响：" in profile and "限制获得授信、乘坐飞机" in profile
+    assert "未列入严重失信主体名单" not in profile
+
+
+def test_query_red_list_entity_shows_incentives(chat: Chat) -> None:
+    ask_code(chat, "12220200012345671E")
+    profile = chat.run("action_query_credit").messages[0]["text"]
+    assert "【吉林市公共资源交易中心】" in profile
+    assert "信用评价：A 类（信用风险低）" in profile
+    assert "合理降低抽查比例和频次，无事不扰" in profile
+    assert "· 守信激励（2026-07-26 起，至 2028-07-26）" in profile
+    assert "可书面承诺后容缺受理" in profile
+
+
+def test_query_shows_record_under_objection(chat: Chat) -> None:
+    ask_code(chat, "93220221MA14XK2F29")
+    profile = chat.run("action_query_credit").messages[0]["text"]
+    assert "异议处理中的记录：" in profile
+    assert "销售不符合食品安全标准的食用农产品" in profile and "【异议处理中】" in profile
+
+
+def test_wrong_check_digit_explains_and_offers_the_one_char_suggestion(chat: Chat) -> None:
+    turn = ask_code(chat, "91220202MA0Y3K7Q6M")
+    assert "您输入的统一社会信用代码有误：校验位不符：按前17位计算第18位应为“L”，您输入的是“M”" in turn.text
+    assert "您要找的是不是下面这家？" in turn.text
+    assert turn.messages[0]["buttons"] == [
+        {"title": f"吉林市江城建材有限公司（{JIANGCHENG}）", "payload": f'/inform{{"uscc":"{JIANGCHENG}"}}'}
+    ]
+    assert chat.requested == "uscc" and chat.slots["uscc"] is None  # the question is asked again
+
+    # Clicking the suggestion answers the question with the right code.
+    chat.answer(f'/inform{{"uscc":"{JIANGCHENG}"}}', entities={"uscc": JIANGCHENG}, value=JIANGCHENG)
+    assert not chat.active_loop
+    assert chat.run("action_query_credit").messages[0]["text"].startswith("【吉林市江城建材有限公司】")
+
+
+def test_valid_code_of_unknown_entity_says_not_found(chat: Chat) -> None:
+    unknown = make_uscc("91", "220202", "MA0Y9999")
+    turn = ask_code(chat, unknown)
+    assert f"代码 {unknown} 格式正确，但平台上没有找到这个主体" in turn.text
+    assert chat.requested == "uscc" and chat.slots["uscc"] is None
+
+
+def test_query_by_name_with_several_matches_offers_buttons(chat: Chat, backend: BackendProcess) -> None:
+    expected = backend.get("/api/v1/entities", q="合作社", limit=10)
+    assert expected["total"] > 5
+    turn = chat.start_form("query_form", "查询合作社", "query_credit", slots={"uscc": "合作社"})
+    assert f"找到多个名称包含“合作社”的主体（共{expected['total']}个，先列出前5个）" in turn.text
+    choices = turn.messages[0]["buttons"]
+    assert [b["payload"] for b in choices] == [f'/inform{{"uscc":"{i["uscc"]}"}}' for i in expected["items"][:5]]
+    assert all(b["title"].startswith(i["name"]) for b, i in zip(choices, expected["items"], strict=False))
+    assert chat.requested == "uscc"
+
+    picked = expected["items"][2]
+    chat.answer(choices[2]["payload"], entities={"uscc": picked["uscc"]}, value=picked["uscc"])
+    assert chat.run("action_query_credit").messages[0]["text"].startswith(f"【{picked['name']}】")
+
+
+def test_query_by_unique_name_goes_straight_to_the_profile(chat: Chat) -> None:
+    turn = chat.start_form("query_form", "江城建材", "query_credit", slots={"uscc": "江城建材"})
+    assert turn.messages == [] and chat.slots["uscc"] == JIANGCHENG
+    assert chat.run("action_query_credit").messages[0]["text"].startswith("【吉林市江城建材有限公司】")
+
+
+def test_query_by_name_without_match(chat: Chat) -> None:
+    turn = chat.start_form("query_form", "查一下宇宙无敌有限公司", "query_credit", slots={"uscc": "宇宙无敌有限公司"})
+    assert "没有找到名称包含“宇宙无敌有限公司”的主体" in turn.text
+    assert chat.requested == "uscc"
+
+
+def test_backend_down_during_query_apologises_and_asks_again(
+    chat: Chat, backend: BackendProcess, closed_url: str
+) -> None:
+    use_backend(closed_url)
+    turn = ask_code(chat, JIANGCHENG)
+    assert "抱歉，信用服务系统暂时无法连接，请稍后再试。" in turn.text
+    assert chat.requested == "uscc" and chat.active_loop == {"name": "query_form"}
+
+    use_backend(backend.url)
+    chat.answer(JIANGCHENG, entities={"uscc": JIANGCHENG})
+    assert chat.run("action_query_credit").messages[0]["text"].startswith("【吉林市江城建材有限公司】")

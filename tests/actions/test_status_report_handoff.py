@@ -1,0 +1,108 @@
+"""Application status, credit report, hand-off to a person."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from actions import texts
+from tests.actions.conftest import use_backend
+from tests.actions.flows import FILER, FILER_NAME, JIANGCHENG
+from tests.actions.harness import STAFF_TOKEN, BackendProcess, Chat
+
+
+def file_commitment(backend: BackendProcess, sender_id: str, matter: str, kind: str = "容缺受理型") -> dict:
+    """A commitment filed through the API (the status questions are about something filed earlier)."""
+    body = {"sender_id": sender_id, "uscc": FILER, "commitment_type": kind, "matter": matter, "accepted": True}
+    if kind == "容缺受理型":
+        body["missing_materials"] = "消防验收意见书"
+    return backend.post("/api/v1/applications/commitments", body)
+
+
+def test_status_by_number_in_lower_case_without_hyphens(chat: Chat, backend: BackendProcess) -> None:
+    backend.bind(chat.sender_id, FILER)
+    filed = file_commitment(backend, chat.sender_id, "公共资源交易平台入驻")
+    number = filed["application_no"]
+    typed = number.replace("-", "").lower()
+
+    chat.user(f"{typed}办得怎么样了", "check_application")
+    turn = chat.run("action_check_application")
+    assert turn.text.startswith(f"信用承诺 {number}")
+    assert f"主体：{FILER_NAME}" in turn.text
+    assert f"当前状态：{filed['status_label']}" in turn.text
+    assert f"办理时限：{filed['deadline']['label']}" in turn.text
+    assert "办理进度：" in turn.text
+    assert turn.slot_events() == {"application_id": None}
+
+
+def test_status_of_unknown_number_says_so(chat: Chat) -> None:
+    chat.user("yy-20261126-9999 进度", "check_application", entities={"application_id": "yy-20261126-9999"})
+    turn = chat.run("action_check_application")
+    assert turn.text == "没有找到申请编号 YY-20261126-9999 的申请，请核对编号。"
+
+
+def test_my_applications(chat: Chat, new_chat: Callable[[], Chat], backend: BackendProcess) -> None:
+    chat.user("我的申请", "check_application")
+    assert chat.run("action_check_application").text.startswith("没有查到您提交过的申请。")
+
+    backend.bind(chat.sender_id, FILER)
+    first = file_commitment(backend, chat.sender_id, "政府采购投标")
+    chat.user("我的申请", "check_application")
+    turn = chat.run("action_check_application")
+    assert turn.text.startswith(f"信用承诺 {first['application_no']}")  # one application: shown at once
+
+    second = file_commitment(backend, chat.sender_id, "工程建设项目招标", kind="主动型")
+    chat.user("我的申请", "check_application")
+    turn = chat.run("action_check_application")
+    assert turn.text.startswith("您共有 2 个申请")
+    assert turn.payloads() == [
+        f'/check_application{{"application_id":"{a["application_no"]}"}}' for a in (second, first)
+    ]
+    assert turn.buttons[0]["title"].startswith(f"{second['application_no']} 信用承诺")
+
+    # Someone else's applications are not listed.
+    other = new_chat()
+    other.user("我的申请", "check_application")
+    assert other.run("action_check_application").text.startswith("没有查到您提交过的申请。")
+
+
+def test_credit_report_text(chat: Chat, backend: BackendProcess) -> None:
+    report = backend.get(f"/api/v1/entities/{JIANGCHENG}/report")["text"]
+    turn = chat.start_form("report_form", "出具信用报告", "request_credit_report", slots={"uscc": "江城建材"})
+    assert turn.messages == [] and not chat.active_loop
+
+    answer = chat.run("action_credit_report")
+    assert "吉林市江城建材有限公司" in answer.messages[0]["text"]
+    sent = "\n".join(m["text"] for m in answer.messages[:-1])
+    assert sent == "\n".join(report.splitlines())
+    assert all(len(m["text"]) <= 3500 for m in answer.messages)
+    assert answer.messages[-1]["text"] == texts.AFTER_REPORT
+    assert chat.slots["last_uscc"] == JIANGCHENG
+
+
+def test_handoff_is_visible_to_staff_with_a_summary(chat: Chat, backend: BackendProcess) -> None:
+    backend.bind(chat.sender_id, JIANGCHENG)
+    chat.start_form(
+        "objection_form",
+        f"我要提异议 {JIANGCHENG}",
+        "file_objection",
+        entities={"uscc": JIANGCHENG},
+        slots={"uscc": JIANGCHENG},
+    )
+    chat.user("这个太复杂了，我要找人工", "human_handoff")
+    turn = chat.run("action_handoff")
+    assert turn.text == texts.HANDOFF_DONE
+
+    handoffs = [h for h in backend.get("/api/v1/handoffs", STAFF_TOKEN)["items"] if h["sender_id"] == chat.sender_id]
+    assert len(handoffs) == 1
+    assert handoffs[0]["uscc"] == JIANGCHENG
+    summary = handoffs[0]["summary"]
+    assert "正在办理：异议申请" in summary
+    assert "主体：吉林市江城建材有限公司" in summary
+    assert "· 这个太复杂了，我要找人工" in summary
+    assert chat.slots["uscc"] is None  # the flow is reset
+
+
+def test_handoff_when_backend_is_down_gives_the_hotline(chat: Chat, closed_url: str) -> None:
+    use_backend(closed_url)
+    chat.user("转人工", "human_handoff")
+    assert chat.run("action_handoff").text == texts.HANDOFF_FAILED
