@@ -64,11 +64,21 @@ class RecordFormValidation(CreditFormValidation):
             return self.stop(dispatcher, f"「{result.get('entity_name', '')}」目前没有{what}。", "uscc", uscc)
         return {**result, "record_candidates": candidates}
 
-    def chosen_record(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> dict[str, Any] | None:
-        """The picked candidate, or None after rejecting the reply."""
-        return pick_record(tracker.get_slot("record_candidates") or [], str(value))
+    def validate_record_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if is_button_noise(value) or self.is_correction(tracker, "record_id"):
+            return {"record_id": None}
+        record = pick_record(tracker.get_slot("record_candidates") or [], str(value))
+        if record is None:
+            return self.reject("record_id", dispatcher, tracker, "没有对应的记录，请点击列表中的一条。")
+        return self.record_chosen(record, dispatcher, tracker)
+
+    def record_chosen(
+        self, record: dict[str, Any], dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        """What picking a record leads to: an objection takes it at once (repair checks first)."""
+        return self.accept("record_id", record["id"])
 
 
 class ValidateObjectionForm(RecordFormValidation):
@@ -78,16 +88,6 @@ class ValidateObjectionForm(RecordFormValidation):
 
     def name(self) -> str:
         return "validate_objection_form"
-
-    def validate_record_id(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if is_button_noise(value) or self.is_correction(tracker, "record_id"):
-            return {"record_id": None}
-        record = self.chosen_record(value, dispatcher, tracker)
-        if record is None:
-            return self.reject("record_id", dispatcher, tracker, "没有对应的记录，请点击列表中的一条。")
-        return self.accept("record_id", record["id"])
 
     def validate_objection_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -10,7 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendError, BackendUnavailable, get_client
-from actions.forms_base import is_button_noise
 from actions.messages import eligibility_text, numbered, requirements_text
 from actions.objection import RecordFormValidation, _record_id
 from actions.policy import REPAIR_PROMISE_FALLBACK, load_policy, repair_promise_items
@@ -45,14 +44,10 @@ class ValidateRepairForm(RecordFormValidation):
     def name(self) -> str:
         return "validate_repair_form"
 
-    def validate_record_id(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def record_chosen(
+        self, record: dict[str, Any], dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
-        if is_button_noise(value) or self.is_correction(tracker, "record_id"):
-            return {"record_id": None}
-        record = self.chosen_record(value, dispatcher, tracker)
-        if record is None:
-            return self.reject("record_id", dispatcher, tracker, "没有对应的记录，请点击列表中的一条。")
+        """Eligibility first: a record that cannot be repaired yet ends the form with every reason."""
         try:
             eligibility = get_client().repair_eligibility(record["id"])
         except BackendUnavailable:

@@ -2,31 +2,10 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
-
 from actions import texts
-from actions.backend import BackendError, BackendUnavailable, get_client
+from actions.backend import CreditBackend
 from actions.forms_base import CreditFormValidation
-from actions.messages import unavailable_text
-
-MAX_MESSAGE = 3500
-
-
-def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split a long report at line breaks into chat-sized messages."""
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines():
-        if current and len(current) + len(line) + 1 > limit:
-            parts.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        parts.append(current)
-    return parts
+from actions.query import EntityAnswerAction
 
 
 class ValidateReportForm(CreditFormValidation):
@@ -36,28 +15,14 @@ class ValidateReportForm(CreditFormValidation):
         return "validate_report_form"
 
 
-class ActionCreditReport(Action):
-    """Sends the credit report of the entity chosen in ``report_form``."""
+class ActionCreditReport(EntityAnswerAction):
+    """Sends the credit report of the entity chosen in ``report_form``; channels split long messages."""
+
+    retry_hint = "您可以稍后再说一次“出信用报告”。"
+    after = texts.AFTER_REPORT
 
     def name(self) -> str:
         return "action_credit_report"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        uscc = tracker.get_slot("uscc")
-        events: list[EventType] = [SlotSet("uscc", None), SlotSet("failed_attempts", None)]
-        if not uscc:
-            return events
-        try:
-            report = get_client().report(uscc)
-        except BackendUnavailable:
-            dispatcher.utter_message(text=unavailable_text() + "您可以稍后再说一次“出信用报告”。")
-            return events
-        except BackendError as error:
-            dispatcher.utter_message(text=error.message)
-            return events
-        for part in split_text(str(report.get("text") or "")) or ["报告暂时没有内容。"]:
-            dispatcher.utter_message(text=part)
-        dispatcher.utter_message(text=texts.AFTER_REPORT)
-        return [*events, SlotSet("last_uscc", uscc)]
+    def answer(self, client: CreditBackend, uscc: str) -> list[str]:
+        return [str(client.report(uscc).get("text") or "") or "报告暂时没有内容。"]
