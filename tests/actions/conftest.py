@@ -9,7 +9,8 @@ import pytest
 
 from actions import policy
 from actions.backend import CreditBackend, set_client
-from tests.actions.harness import ASSISTANT_TOKEN, BackendProcess, Chat, free_port
+from tests.actions.harness import ASSISTANT_TOKEN, BackendProcess, Chat
+from tests.support.processes import free_port
 
 _senders = itertools.count(1001)
 

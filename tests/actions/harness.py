@@ -12,10 +12,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
-import os
 import pkgutil
-import socket
-import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -28,11 +25,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions
+from tests.support.processes import DemoBackend
 
 ROOT = Path(__file__).resolve().parents[2]
-BACKEND_PY = ROOT / ".venv" / "bin" / "python"
 DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-TODAY = "2026-11-26"
 
 ASSISTANT_TOKEN = "actions-test-assistant"
 STAFF_TOKEN = "actions-test-staff"
@@ -41,97 +37,15 @@ ADMIN_TOKEN = "actions-test-admin"
 _MISSING = object()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# -- the backend ---------------------------------------------------------------------------------
-
-
-class BackendProcess:
+class BackendProcess(DemoBackend):
     """The credit backend as a real uvicorn process over a temporary SQLite demo database."""
 
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.database_url = f"sqlite:///{workdir / 't.db'}"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = workdir / "backend.log"
-
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            CREDIT_DATABASE_URL=self.database_url,
-            CREDIT_TODAY=TODAY,
-            CREDIT_TOKENS_ASSISTANT=ASSISTANT_TOKEN,
-            CREDIT_TOKENS_STAFF=STAFF_TOKEN,
-            CREDIT_TOKENS_ADMIN=ADMIN_TOKEN,
-            CREDIT_ATTACHMENTS_DIR=str(self.workdir / "attachments"),
-        )
-        return env
+        super().__init__(workdir, {"assistant": ASSISTANT_TOKEN, "staff": STAFF_TOKEN, "admin": ADMIN_TOKEN})
 
     def start(self) -> BackendProcess:
-        subprocess.run(
-            [
-                str(BACKEND_PY),
-                "-m",
-                "credit_backend.demo.cli",
-                "--reset",
-                "--entities",
-                "200",
-                "--database-url",
-                self.database_url,
-                "--today",
-                TODAY,
-            ],
-            cwd=ROOT,
-            env=self.env(),
-            check=True,
-            capture_output=True,
-        )
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [
-                    str(BACKEND_PY),
-                    "-m",
-                    "uvicorn",
-                    "credit_backend.main:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=ROOT,
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"backend exited early:\n{self.log_path.read_text(errors='replace')}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).json().get("status") == "ok":
-                    return self
-            except (requests.RequestException, ValueError):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"backend did not become healthy:\n{self.log_path.read_text(errors='replace')}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        super().start()
+        return self
 
     # -- direct API access (what staff or the user could check) --------------------------------
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import threading
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,101 +17,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.telegram.servers import ThreadedServer, free_port, wait_until
+from tests.support.processes import DemoBackend, Process
+from tests.telegram.servers import ThreadedServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSISTANT_TOKEN = "tg-test-assistant"
 STAFF_TOKEN = "tg-test-staff"
-TODAY = "2026-11-26"
 JIANGCHENG = "91220202MA0Y3K7Q6L"  # demo case: 吉林市江城建材有限公司
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-class Process:
-    """A subprocess with its output in a log file, shown when a test fails."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name, self.command, self.env = name, command, env
-        self.log_path = log_dir / f"{name}-{uuid.uuid4().hex[:6]}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Process:
-        log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
-        return self
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def wait_healthy(self, url: str, timeout: float) -> None:
-        def ok() -> bool:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.log()[-4000:]}")
-            return _healthy(url)
-
-        wait_until(ok, timeout, f"{self.name} at {url}")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(sig)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
-class Backend:
+class Backend(DemoBackend):
     """The real credit backend (uvicorn) on a temporary SQLite database with 200 demo entities."""
 
     def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        db_url = f"sqlite:///{tmp / 'credit.db'}"
-        self.env = {
-            **os.environ,
-            "CREDIT_DATABASE_URL": db_url,
-            "CREDIT_TOKENS_ASSISTANT": ASSISTANT_TOKEN,
-            "CREDIT_TOKENS_STAFF": STAFF_TOKEN,
-            "CREDIT_TOKENS_ADMIN": "tg-test-admin",
-            "CREDIT_TODAY": TODAY,
-            "CREDIT_ATTACHMENTS_DIR": str(tmp / "attachments"),
-        }
-        subprocess.run(
-            [sys.executable, "-m", "credit_backend.demo.cli", "--reset", "--entities", "200", "--database-url", db_url],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-        )
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "credit_backend.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
-        self.process = Process("backend", command, self.env, tmp)
+        super().__init__(tmp, {"assistant": ASSISTANT_TOKEN, "staff": STAFF_TOKEN, "admin": "tg-test-admin"})
 
     def start(self) -> Backend:
-        self.process.start().wait_healthy(f"{self.url}/healthz", 60)
+        super().start()
         return self
-
-    def stop(self) -> None:
-        self.process.stop()
 
     def client(self, token: str = ASSISTANT_TOKEN) -> httpx.Client:
         return httpx.Client(base_url=f"{self.url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)

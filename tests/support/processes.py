@@ -1,0 +1,146 @@
+"""Real processes for end-to-end tests, shared by both environments (standard library only).
+
+``Process`` runs a command with its output in a log file; ``DemoBackend`` is the credit backend as a
+uvicorn process over a fresh SQLite demo city, the way the action-server and Telegram tests use it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+BACKEND_PYTHON = ROOT / ".venv" / "bin" / "python"
+TODAY = "2026-11-26"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+class Process:
+    """A subprocess with its output in a log file, shown when a test fails."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name, self.command, self.env = name, command, env
+        self.log_path = log_dir / f"{name}-{uuid.uuid4().hex[:6]}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_healthy(self, url: str, timeout: float) -> None:
+        def ok() -> bool:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.log()[-4000:]}")
+            return healthy(url)
+
+        wait_until(ok, timeout, f"{self.name} at {url}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+class DemoBackend:
+    """The credit backend (uvicorn, backend venv) over a fresh SQLite city of 200 demo entities."""
+
+    def __init__(self, workdir: Path, tokens: dict[str, str], entities: int = 200) -> None:
+        self.workdir = workdir
+        self.tokens = tokens  # role → bearer token
+        self.entities = entities
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = f"sqlite:///{workdir / 'credit.db'}"
+        self.env = {
+            **os.environ,
+            "CREDIT_DATABASE_URL": self.database_url,
+            "CREDIT_TODAY": TODAY,
+            "CREDIT_ATTACHMENTS_DIR": str(workdir / "attachments"),
+            **{f"CREDIT_TOKENS_{role.upper()}": token for role, token in tokens.items()},
+        }
+        self.process = Process(
+            "backend",
+            [
+                str(BACKEND_PYTHON),
+                "-m",
+                "uvicorn",
+                "credit_backend.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            self.env,
+            workdir,
+        )
+
+    def start(self) -> DemoBackend:
+        subprocess.run(
+            [
+                str(BACKEND_PYTHON),
+                "-m",
+                "credit_backend.demo.cli",
+                "--reset",
+                "--entities",
+                str(self.entities),
+                "--database-url",
+                self.database_url,
+                "--today",
+                TODAY,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+        self.process.start().wait_healthy(f"{self.url}/healthz", 60)
+        return self
+
+    def stop(self) -> None:
+        self.process.stop()
