@@ -6,13 +6,13 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from credit_backend.errors import DomainError, NotFound
 from credit_backend.models import CreditRecord, Entity, Evaluation, Registration, RepairApplication
 from credit_backend.models.record import CATEGORIES
-from credit_backend.policy.loader import load_policy
+from credit_backend.policy.loader import Policy, load_policy
 from credit_backend.rules.masking import mask_id_number, mask_phone
 from credit_backend.rules.states import REPAIR
 from credit_backend.rules.uscc import JILIN_REGIONS, one_char_corrections, validate_uscc
@@ -21,19 +21,57 @@ LIST_CATEGORIES = ("严重失信主体名单", "重点关注名单", "守信激�
 SEARCH_TOTAL_CAP = 1000  # counting every match of a common fragment like 有限公司 is not worth a scan
 
 
+# Built once rather than per request: constructing and cache-keying a statement costs about as much
+# as SQLite takes to answer it.
+_ENTITY_BY_CODE = select(Entity).where(Entity.uscc == bindparam("uscc"))
+_LATEST_EVALUATION = (
+    select(Evaluation)
+    .where(Evaluation.entity_id == bindparam("entity_id"))
+    .order_by(Evaluation.evaluated_on.desc(), Evaluation.id.desc())
+    .limit(1)
+)
+_VERIFIED_REGISTRATIONS = (
+    select(Registration)
+    .where(Registration.entity_id == bindparam("entity_id"), Registration.status == "verified")
+    .order_by(Registration.verified_on.desc())
+)
+# Whether a repair application for the record in the enclosing query is still open.
+_UNDER_REPAIR = (
+    select(RepairApplication.id)
+    .where(RepairApplication.record_id == CreditRecord.id, RepairApplication.status.in_(REPAIR.open_states))
+    .exists()
+    .label("under_repair")
+)
+_ENTITY_RECORDS = (
+    select(CreditRecord, _UNDER_REPAIR)
+    .where(CreditRecord.entity_id == bindparam("entity_id"))
+    .order_by(CreditRecord.decision_date.desc(), CreditRecord.id.desc())
+)
+
+
+def _find_entity(session: Session, code: str) -> Entity | None:
+    return session.scalar(_ENTITY_BY_CODE, {"uscc": code})
+
+
+def _suggestions(session: Session, code: str) -> list[dict[str, str]]:
+    """Existing entities one character away from a code that fails its check digit."""
+    candidates = one_char_corrections(code)
+    if not candidates:
+        return []
+    rows = session.execute(select(Entity.uscc, Entity.name).where(Entity.uscc.in_(candidates)))
+    return [{"uscc": u, "name": n} for u, n in rows]
+
+
 def check_code(session: Session, raw: str) -> dict[str, Any]:
     """Validate a code and, when it fails the check digit, offer entities one character away."""
     result = validate_uscc(raw)
     suggestions: list[dict[str, str]] = []
     entity = None
     if result.ok:
-        found = session.scalar(select(Entity).where(Entity.uscc == result.code))
+        found = _find_entity(session, result.code)
         entity = {"uscc": found.uscc, "name": found.name} if found else None
     else:
-        candidates = one_char_corrections(result.code)
-        if candidates:
-            rows = session.execute(select(Entity.uscc, Entity.name).where(Entity.uscc.in_(candidates)))
-            suggestions = [{"uscc": u, "name": n} for u, n in rows]
+        suggestions = _suggestions(session, result.code)
     return {
         "code": result.code,
         "ok": result.ok,
@@ -46,29 +84,59 @@ def check_code(session: Session, raw: str) -> dict[str, Any]:
 
 def get_entity(session: Session, raw: str) -> Entity:
     """The entity with this code, or a USCC_INVALID / ENTITY_NOT_FOUND error that says why."""
-    check = check_code(session, raw)
-    if not check["ok"]:
-        message = check["errors"][0]["message"]
-        if check["suggestions"]:
-            names = "、".join(f"{s['name']}（{s['uscc']}）" for s in check["suggestions"])
+    result = validate_uscc(raw)
+    if not result.ok:
+        errors = [p.__dict__ for p in result.errors]
+        suggestions = _suggestions(session, result.code)
+        message = errors[0]["message"]
+        if suggestions:
+            names = "、".join(f"{s['name']}（{s['uscc']}）" for s in suggestions)
             message += f"。您要找的是否是：{names}？"
-        raise DomainError(message, code="USCC_INVALID", problems=check["errors"], suggestions=check["suggestions"])
-    entity = session.scalar(select(Entity).where(Entity.uscc == check["code"]))
+        raise DomainError(message, code="USCC_INVALID", problems=errors, suggestions=suggestions)
+    entity = _find_entity(session, result.code)
     if entity is None:
         raise NotFound(
-            f"平台上没有统一社会信用代码为 {check['code']} 的主体。请核对代码，或改用名称查询。",
+            f"平台上没有统一社会信用代码为 {result.code} 的主体。请核对代码，或改用名称查询。",
             code="ENTITY_NOT_FOUND",
         )
     return entity
 
 
-def _prefix(column: Any, term: str) -> Any:
-    """``column`` starts with ``term``, as a range both databases answer from a B-tree index."""
-    return and_(column >= term, column < term + "\U0010ffff")
+def _starts_with(column: Any) -> Any:
+    """``column`` starts with the term, as a range (:lo, :hi) both databases answer from a B-tree index."""
+    return and_(column >= bindparam("lo"), column < bindparam("hi"))
 
 
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# Ids of matching entities, one more than the count reports. Prefix ranges serve input shorter than
+# three characters on both databases; longer input goes to SQLite's FTS5 trigram table or to
+# PostgreSQL's pg_trgm indexes.
+_IDS_BY_PREFIX = (
+    select(Entity.id).where(or_(_starts_with(Entity.name), _starts_with(Entity.short_name))).limit(SEARCH_TOTAL_CAP + 1)
+)
+_IDS_BY_FTS = (
+    select(text("rowid AS id"))
+    .select_from(text("entity_search"))
+    .where(text("entity_search MATCH :phrase"))
+    .limit(SEARCH_TOTAL_CAP + 1)
+)
+_LIKE_PATTERN = bindparam("pattern")
+_IDS_BY_LIKE = (
+    select(Entity.id)
+    .where(or_(Entity.name.like(_LIKE_PATTERN, escape="\\"), Entity.short_name.like(_LIKE_PATTERN, escape="\\")))
+    .limit(SEARCH_TOTAL_CAP + 1)
+)
+_SEARCH_ROWS = select(Entity.id, Entity.uscc, Entity.name, Entity.short_name, Entity.region_code, Entity.status).where(
+    Entity.id.in_(bindparam("ids", expanding=True))
+)
+_GRADES = (
+    select(Evaluation.entity_id, Evaluation.grade)
+    .where(Evaluation.entity_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Evaluation.entity_id, Evaluation.evaluated_on, Evaluation.id)
+)
 
 
 def search_entities(session: Session, q: str, limit: int = 10) -> dict[str, Any]:
@@ -78,26 +146,21 @@ def search_entities(session: Session, q: str, limit: int = 10) -> dict[str, Any]
         raise DomainError("请输入要查询的主体名称或简称。", code="VALIDATION_ERROR")
     if len(term) < 3:
         # Trigram indexes need three characters; shorter input matches the start of a name or short name.
-        ids_query = select(Entity.id).where(or_(_prefix(Entity.name, term), _prefix(Entity.short_name, term)))
+        ids_query, params = _IDS_BY_PREFIX, {"lo": term, "hi": term + "\U0010ffff"}
     elif session.get_bind().dialect.name == "sqlite":
-        phrase = '"' + term.replace('"', '""') + '"'
-        ids_query = (
-            select(text("rowid AS id"))
-            .select_from(text("entity_search"))
-            .where(text("entity_search MATCH :phrase").bindparams(phrase=phrase))
-        )
+        ids_query, params = _IDS_BY_FTS, {"phrase": '"' + term.replace('"', '""') + '"'}
     else:
-        pattern = f"%{_escape_like(term)}%"
-        ids_query = select(Entity.id).where(
-            or_(Entity.name.like(pattern, escape="\\"), Entity.short_name.like(pattern, escape="\\"))
-        )
-    capped = ids_query.limit(SEARCH_TOTAL_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped)) or 0
-    # Fetch a few more than asked, then rank exact and shorter names first.
-    ids = [row[0] for row in session.execute(ids_query.limit(max(limit * 5, 50)))]
-    entities = list(session.scalars(select(Entity).where(Entity.id.in_(ids)))) if ids else []
-    entities.sort(key=lambda e: (term not in (e.short_name, e.name), len(e.name), e.name))
-    grades = _latest_grades(session, [e.id for e in entities[:limit]])
+        ids_query, params = _IDS_BY_LIKE, {"pattern": f"%{_escape_like(term)}%"}
+    # One capped fetch gives both the total and the candidates. A second query for just the first
+    # few ids would let PostgreSQL's planner, which often overestimates how many names match a
+    # trigram pattern, choose a sequential scan that reads the whole table when only a handful match.
+    ids = list(session.scalars(ids_query, params))
+    total = len(ids)
+    # Rank a few more than asked: exact and shorter names first.
+    rows = list(session.execute(_SEARCH_ROWS, {"ids": ids[: max(limit * 5, 50)]})) if ids else []
+    rows.sort(key=lambda e: (term not in (e.short_name, e.name), len(e.name), e.name))
+    found = rows[:limit]
+    grades = _latest_grades(session, [e.id for e in found])
     items = [
         {
             "uscc": e.uscc,
@@ -107,7 +170,7 @@ def search_entities(session: Session, q: str, limit: int = 10) -> dict[str, Any]
             "status": e.status,
             "grade": grades.get(e.id),
         }
-        for e in entities[:limit]
+        for e in found
     ]
     return {"items": items, "total": min(total, SEARCH_TOTAL_CAP), "total_capped": total > SEARCH_TOTAL_CAP}
 
@@ -115,32 +178,12 @@ def search_entities(session: Session, q: str, limit: int = 10) -> dict[str, Any]
 def _latest_grades(session: Session, entity_ids: list[int]) -> dict[int, str]:
     if not entity_ids:
         return {}
-    rows = session.execute(
-        select(Evaluation.entity_id, Evaluation.grade)
-        .where(Evaluation.entity_id.in_(entity_ids))
-        .order_by(Evaluation.entity_id, Evaluation.evaluated_on, Evaluation.id)
-    )
+    rows = session.execute(_GRADES, {"ids": entity_ids})
     return {entity_id: grade for entity_id, grade in rows}  # later rows win: the newest per entity
 
 
 def latest_evaluation(session: Session, entity: Entity) -> Evaluation | None:
-    return session.scalar(
-        select(Evaluation)
-        .where(Evaluation.entity_id == entity.id)
-        .order_by(Evaluation.evaluated_on.desc(), Evaluation.id.desc())
-        .limit(1)
-    )
-
-
-def open_repair_record_ids(session: Session, record_ids: list[int]) -> set[int]:
-    if not record_ids:
-        return set()
-    rows = session.scalars(
-        select(RepairApplication.record_id).where(
-            RepairApplication.record_id.in_(record_ids), RepairApplication.status.in_(REPAIR.open_states)
-        )
-    )
-    return set(rows)
+    return session.scalar(_LATEST_EVALUATION, {"entity_id": entity.id})
 
 
 def record_view(record: CreditRecord, under_repair: bool = False) -> dict[str, Any]:
@@ -164,8 +207,9 @@ def record_view(record: CreditRecord, under_repair: bool = False) -> dict[str, A
 
 def entity_records(
     session: Session, entity: Entity, category: str | None = None, active_only: bool = False
-) -> list[CreditRecord]:
-    query = select(CreditRecord).where(CreditRecord.entity_id == entity.id)
+) -> list[tuple[CreditRecord, bool]]:
+    """The entity's records, newest first, each with whether a repair application for it is open."""
+    query = _ENTITY_RECORDS
     if category:
         canonical = load_policy().resolve_category(category) or category
         if canonical not in CATEGORIES:
@@ -173,11 +217,12 @@ def entity_records(
         query = query.where(CreditRecord.category == canonical)
     if active_only:
         query = query.where(CreditRecord.status == "active")
-    return list(session.scalars(query.order_by(CreditRecord.decision_date.desc(), CreditRecord.id.desc())))
+    rows = session.execute(query, {"entity_id": entity.id})
+    return [(record, bool(under_repair)) for record, under_repair in rows]
 
 
-def grade_view(grade: str, evaluated_on: date | None = None) -> dict[str, Any]:
-    info = load_policy().evaluation.grades[grade]  # type: ignore[index]
+def grade_view(grade: str, evaluated_on: date | None = None, *, policy: Policy | None = None) -> dict[str, Any]:
+    info = (policy or load_policy()).evaluation.grades[grade]  # type: ignore[index]
     return {
         "grade": grade,
         "label": info.label,
@@ -191,14 +236,13 @@ def profile(session: Session, entity: Entity, *, unmasked: bool) -> dict[str, An
     """The public profile: what a 信用中国 page shows for the entity, in one response."""
     policy = load_policy()
     records = entity_records(session, entity)
-    repairing = open_repair_record_ids(session, [r.id for r in records])
     counts: dict[str, int] = defaultdict(int)
     latest: dict[str, list[dict[str, Any]]] = defaultdict(list)
     lists = []
-    for r in records:  # newest first
+    for r, under_repair in records:  # newest first
         counts[r.category] += 1
         if len(latest[r.category]) < 3:
-            latest[r.category].append(record_view(r, r.id in repairing))
+            latest[r.category].append(record_view(r, under_repair))
         if r.category in LIST_CATEGORIES and r.status == "active" and r.punishment_lifted_at is None:
             consequence = policy.consequences.get(r.category)
             lists.append(
@@ -225,22 +269,18 @@ def profile(session: Session, entity: Entity, *, unmasked: bool) -> dict[str, An
         "address": entity.address,
         "status": entity.status,
         "established_on": entity.established_on,
-        "evaluation": grade_view(evaluation.grade, evaluation.evaluated_on) if evaluation else None,
+        "evaluation": grade_view(evaluation.grade, evaluation.evaluated_on, policy=policy) if evaluation else None,
         "lists": lists,
         "record_counts": {c: counts[c] for c in CATEGORIES if counts[c]},
         "latest_records": dict(latest),
-        "under_objection": [record_view(r, r.id in repairing) for r in records if r.under_objection],
-        "under_repair": [record_view(r, True) for r in records if r.id in repairing],
+        "under_objection": [record_view(r, under_repair) for r, under_repair in records if r.under_objection],
+        "under_repair": [record_view(r, True) for r, under_repair in records if under_repair],
         "voluntary_info": _verified_registrations(session, entity),
     }
 
 
 def _verified_registrations(session: Session, entity: Entity) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(Registration)
-        .where(Registration.entity_id == entity.id, Registration.status == "verified")
-        .order_by(Registration.verified_on.desc())
-    )
+    rows = session.scalars(_VERIFIED_REGISTRATIONS, {"entity_id": entity.id})
     return [
         {"application_no": r.application_no, "category": r.category, "fields": r.fields, "verified_on": r.verified_on}
         for r in rows
