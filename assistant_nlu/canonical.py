@@ -41,7 +41,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from assistant_nlu.normalizer import fold_width
+from assistant_nlu.normalizer import UNMASKED_TEXT, fold_width
 from credit_backend.rules.appno import APPNO_PATTERN, parse_application_no
 from credit_backend.rules.uscc import normalize_uscc
 
@@ -270,7 +270,8 @@ class EntityCanonicalizer(GraphComponent, EntityExtractorMixin):
     def process(self, messages: list[Message]) -> list[Message]:
         """Canonicalise the entities of each message in place."""
         for message in messages:
-            text = message.get(TEXT)
+            # Codes were masked for the classifiers; their values come from the unmasked text.
+            text = message.get(UNMASKED_TEXT) or message.get(TEXT)
             entities = message.get(ENTITIES) or []
             if not isinstance(text, str) or (not text and not entities):
                 continue

@@ -9,7 +9,12 @@ the same characters before and after normalisation:
 2. Traditional → Simplified with zhconv (``zh-cn``), one run of Han characters at a time; a run
    whose conversion changes length (``記憶體`` → ``内存``) is converted character by character
    instead, keeping any character whose conversion is not a single character;
-3. typo fixes for domain words from a small table of same-length replacements.
+3. typo fixes for domain words from a small table of same-length replacements;
+4. code masking: every 统一社会信用代码 becomes ``XXXXXXXXXXXXXXXXXX`` and every application number
+   keeps its type letters with its digits turned to ``0``. Each code is otherwise a string of unique
+   character n-grams that drowns the words around it ("帮我查一下" + a code fell to fallback); masked,
+   all codes share one token and the classifiers learn the sentence. The unmasked text is kept on the
+   message (``UNMASKED_TEXT``) for the EntityCanonicalizer, which takes the values from it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
+
+UNMASKED_TEXT = "unmasked_text"  # message attribute: the normalised text before code masking
 
 # Same-length replacements only (checked at import). Each wrong form must be one that a correct
 # sentence practically never contains, so the fix cannot damage a correct message.
@@ -105,6 +112,19 @@ def fix_typos(text: str) -> str:
     return _TYPO_RE.sub(lambda m: TYPO_FIXES[m.group(0)], text)
 
 
+def mask_codes(text: str) -> str:
+    """Codes → ``X`` per character, application numbers → type letters and ``0`` digits (same length)."""
+    # canonical.py imports this module, so its finder is imported here rather than at the top.
+    from assistant_nlu.canonical import APPLICATION_ID, find_code_spans
+
+    chars = list(text)
+    for span in find_code_spans(text):
+        for i in range(span.start, span.end):
+            if chars[i].isascii() and chars[i].isalnum():
+                chars[i] = (chars[i].upper() if chars[i].isalpha() else "0") if span.entity == APPLICATION_ID else "X"
+    return "".join(chars)
+
+
 def normalize_text(text: str) -> str:
     """The full length-preserving normalisation: width folding, Simplified, typo fixes."""
     result = fix_typos(to_simplified(fold_width(text)))
@@ -121,7 +141,7 @@ class TextNormalizer(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Steps can be switched off individually."""
-        return {"fold_width": True, "to_simplified": True, "fix_typos": True}
+        return {"fold_width": True, "to_simplified": True, "fix_typos": True, "mask_codes": True}
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -166,6 +186,11 @@ class TextNormalizer(GraphComponent):
         if not isinstance(text, str) or not text:
             return
         normalized = self.normalize(text)
+        if self._config["mask_codes"]:
+            masked = mask_codes(normalized)
+            if masked != normalized:
+                message.set(UNMASKED_TEXT, normalized)
+                normalized = masked
         if normalized == text:
             return
         for entity in message.get(ENTITIES) or []:

@@ -20,7 +20,7 @@ from assistant_nlu.canonical import (
     find_code_spans,
     is_resident_id_number,
 )
-from assistant_nlu.normalizer import TYPO_FIXES, TextNormalizer, normalize_text
+from assistant_nlu.normalizer import TYPO_FIXES, UNMASKED_TEXT, TextNormalizer, normalize_text
 from credit_backend.rules.uscc import make_uscc, validate_uscc
 
 # A valid synthetic 吉林市 code (GB 32100 check character computed by the rules module).
@@ -158,8 +158,28 @@ def test_normalised_text_keeps_entity_spans_for_full_width_codes(normalizer: Tex
     message = Message(data={TEXT: text, "intent": "query_credit", ENTITIES: [span]})
     normalizer.process_training_data(TrainingData(training_examples=[message]))
     entity = message.get(ENTITIES)[0]
-    assert message.get(TEXT)[entity["start"] : entity["end"]] == CODE.lower()
-    assert entity["value"] == CODE.lower()
+    assert message.get(UNMASKED_TEXT)[entity["start"] : entity["end"]] == CODE.lower()
+    # The classifiers see one token for every code; the span still covers exactly the code.
+    assert message.get(TEXT) == "查询" + "X" * 18 + "的信用"
+    assert entity["value"] == "X" * 18
+
+
+def test_codes_and_application_numbers_are_masked_to_one_shape(normalizer: TextNormalizer) -> None:
+    first = Message(data={TEXT: f"帮我查一下{CODE}"})
+    second = Message(data={TEXT: "帮我查一下92220204L5B2C8D11M"})
+    number = Message(data={TEXT: "xf-20261103-0007 进度"})
+    normalizer.process([first, second, number])
+    assert first.get(TEXT) == second.get(TEXT) == "帮我查一下" + "X" * 18
+    assert number.get(TEXT) == "XF-00000000-0000 进度"
+    assert first.get(UNMASKED_TEXT) == f"帮我查一下{CODE}"
+
+
+def test_canonical_value_comes_from_the_unmasked_text(normalizer: TextNormalizer) -> None:
+    message = Message(data={TEXT: f"查一下{CODE.lower()}"})
+    normalizer.process([message])
+    message.set(ENTITIES, [{"entity": "uscc", "start": 3, "end": 21, "value": "X" * 18}])
+    EntityCanonicalizer({}).process([message])
+    assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == [("uscc", CODE)]
 
 
 # --------------------------------------------------------------------------- canonicaliser
