@@ -29,9 +29,7 @@ class ActionCheckApplication(Action):
     def name(self) -> str:
         return "action_check_application"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         raw = latest_entity(tracker, "application_id") or tracker.get_slot("application_id")
         if not raw:
             raw = application_number(tracker.latest_message.get("text") or "")

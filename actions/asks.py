@@ -41,9 +41,7 @@ class AskAction(Action, ABC):
     def name(self) -> str:
         """``action_ask_<slot>``."""
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text, buttons = QUESTIONS[self.slot]
         dispatcher.utter_message(text=text, buttons=buttons)
         return []

@@ -128,9 +128,7 @@ class CreditBackend:
         return self._request("GET", f"/api/v1/entities/{quote(uscc)}/report")
 
     def repair_eligibility(self, record_id: str, on: str | None = None) -> dict[str, Any]:
-        return self._request(
-            "GET", f"/api/v1/records/{quote(str(record_id))}/repair-eligibility", params={"on": on}
-        )
+        return self._request("GET", f"/api/v1/records/{quote(str(record_id))}/repair-eligibility", params={"on": on})
 
     def policy(self) -> dict[str, Any]:
         return self._request("GET", "/api/v1/policy")

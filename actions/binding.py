@@ -36,10 +36,7 @@ def otp_in(text: str) -> str | None:
 def challenge_text(entity_name: str, challenge: dict[str, Any]) -> str:
     """Tell the user where the one-time code went."""
     contact = challenge.get("masked_contact") or "登记的联系方式"
-    return (
-        f"已向「{entity_name}」登记的联系方式 {contact} 发送了6位验证码，10分钟内有效。"
-        "请把收到的验证码告诉我。"
-    )
+    return f"已向「{entity_name}」登记的联系方式 {contact} 发送了6位验证码，10分钟内有效。请把收到的验证码告诉我。"
 
 
 class ValidateBindingForm(CreditFormValidation):
@@ -91,9 +88,7 @@ class ValidateBindingForm(CreditFormValidation):
         dispatcher.utter_message(text=f"✅ 身份验证成功，您已绑定「{bound.get('name', '')}」{suffix}。")
         return self.accept("otp_code", BOUND_MARK)
 
-    def _otp_error(
-        self, error: BackendError, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> dict[str, Any]:
+    def _otp_error(self, error: BackendError, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         """Wrong, expired or locked code."""
         if error.code == "OTP_EXPIRED":
             try:
@@ -115,9 +110,7 @@ class ActionCompleteBinding(Action):
     def name(self) -> str:
         return "action_complete_binding"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         bound = tracker.get_slot("otp_code") == BOUND_MARK and not tracker.get_slot("flow_stopped")
         pending = tracker.get_slot("pending_form") if bound else None
         if pending:

@@ -103,7 +103,9 @@ class ValidateCommitmentForm(CreditFormValidation):
         if isinstance(answer, dict):
             return answer
         if not answer:
-            return self.stop(dispatcher, "信用承诺需要同意承诺书内容才能提交。本次办理已结束。", "commitment_accepted", False)
+            return self.stop(
+                dispatcher, "信用承诺需要同意承诺书内容才能提交。本次办理已结束。", "commitment_accepted", False
+            )
         return self.accept("commitment_accepted", True)
 
     def validate_confirmed(
@@ -119,9 +121,7 @@ class ActionAskCommitmentType(Action):
     def name(self) -> str:
         return "action_ask_commitment_type"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             types = commitment_types(load_policy())
         except (BackendUnavailable, BackendError):
@@ -141,9 +141,7 @@ class ActionAskMaterialsDue(Action):
     def name(self) -> str:
         return "action_ask_materials_due"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             days = rongque_due_days(load_policy())
         except (BackendUnavailable, BackendError):
@@ -162,9 +160,7 @@ class ActionAskCommitmentAccepted(Action):
     def name(self) -> str:
         return "action_ask_commitment_accepted"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         kind = tracker.get_slot("commitment_type") or ""
         try:
             items = commitment_items(load_policy(), kind)

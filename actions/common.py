@@ -62,9 +62,7 @@ class ActionShowHelp(Action):
     def name(self) -> str:
         return "action_show_help"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         form = tracker.active_loop.get("name")
         buttons = [] if form else MENU_BUTTONS
         dispatcher.utter_message(text=help_text(form), buttons=buttons)
@@ -80,9 +78,7 @@ class ActionClarify(Action):
     def name(self) -> str:
         return "action_clarify"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if RETRY_WORDS.search(tracker.latest_message.get("text") or ""):
             events = retry_pending_submission(dispatcher, tracker, domain)
             if events is not None:
@@ -97,9 +93,7 @@ class ActionCancel(Action):
     def name(self) -> str:
         return "action_cancel"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(text=texts.CANCELLED)
         return reset_flow()
 
@@ -110,9 +104,7 @@ class ActionAskUscc(Action):
     def name(self) -> str:
         return "action_ask_uscc"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         form = tracker.active_loop.get("name") or ""
         if form in USCC_QUESTIONS:
             buttons = []
@@ -140,9 +132,7 @@ class ActionRetrySubmission(Action):
     def name(self) -> str:
         return "action_retry_submission"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events = retry_pending_submission(dispatcher, tracker, domain)
         if events is None:
             dispatcher.utter_message(text=NOTHING_PENDING)
@@ -156,9 +146,7 @@ class ActionDecline(Action):
     def name(self) -> str:
         return "action_decline"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("retry_pending"):
             dispatcher.utter_message(text=texts.CANCELLED)
             return reset_flow()

@@ -280,9 +280,7 @@ class CreditFormValidation(FormValidationAction, ABC):
             return self.accept("uscc", items[0]["uscc"], entity_name=items[0].get("name"))
         total = found.get("total") or len(items)
         more = f"（共{total}个，先列出前5个）" if total > 5 else ""
-        dispatcher.utter_message(
-            text=f"找到多个名称包含“{text}”的主体{more}，请选择：", buttons=entity_buttons(items)
-        )
+        dispatcher.utter_message(text=f"找到多个名称包含“{text}”的主体{more}，请选择：", buttons=entity_buttons(items))
         return {"uscc": None}
 
     def binding_check(

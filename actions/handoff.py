@@ -62,9 +62,7 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         form = tracker.active_loop.get("name") or None
         summary = conversation_summary(tracker.events, dict(tracker.slots), form)
         uscc = tracker.get_slot("uscc") or tracker.get_slot("last_uscc")

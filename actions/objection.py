@@ -19,9 +19,7 @@ NO_PREFERENCE = ("由部门", "都可以", "不确定", "随便", "核定")
 
 def objection_summary(slots: dict[str, Any]) -> str:
     """Summary shown before filing an objection."""
-    record = next(
-        (c for c in slots.get("record_candidates") or [] if c["id"] == str(slots.get("record_id"))), {}
-    )
+    record = next((c for c in slots.get("record_candidates") or [] if c["id"] == str(slots.get("record_id"))), {})
     return "\n".join(
         [
             "业务：异议申请",

@@ -54,7 +54,11 @@ def truthfulness_commitment(policy: dict[str, Any]) -> str:
     """The truthfulness commitment text of voluntary registration."""
     section = policy.get("voluntary_registration") or {}
     text = section.get("truthfulness_commitment")
-    return re.sub(r"\s+", "", str(text)) if text else "本单位承诺所填报信息真实、准确、完整；如有虚假，愿意承担相应责任并记入信用记录。"
+    return (
+        re.sub(r"\s+", "", str(text))
+        if text
+        else "本单位承诺所填报信息真实、准确、完整；如有虚假，愿意承担相应责任并记入信用记录。"
+    )
 
 
 def commitment_types(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:

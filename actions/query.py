@@ -32,9 +32,7 @@ class EntityAnswerAction(Action, ABC):
     def answer(self, client: CreditBackend, uscc: str) -> list[str]:
         """The messages to send; raises the client's exceptions."""
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         uscc = tracker.get_slot("uscc")
         events: list[EventType] = [SlotSet("uscc", None), SlotSet("failed_attempts", None)]
         if not uscc:

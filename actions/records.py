@@ -20,14 +20,16 @@ INDEX = re.compile(r"^\s*第?\s*(\d{1,2})\s*[条个项]?\s*$")
 def candidates_for(records: list[dict[str, Any]], purpose: str) -> list[dict[str, Any]]:
     """Records a user may pick: objection → not already disputed; repair → negative, not in repair."""
     if purpose == "repair":
-        picked = [
-            r for r in records if r.get("category") in NEGATIVE_CATEGORIES and not r.get("under_repair")
-        ]
+        picked = [r for r in records if r.get("category") in NEGATIVE_CATEGORIES and not r.get("under_repair")]
     else:
         picked = [r for r in records if not r.get("under_objection")]
     return [
-        {"id": str(r.get("id")), "title": record_button_title(r), "line": record_line(r),
-         "document_no": r.get("document_no") or ""}
+        {
+            "id": str(r.get("id")),
+            "title": record_button_title(r),
+            "line": record_line(r),
+            "document_no": r.get("document_no") or "",
+        }
         for r in picked
     ]
 
@@ -53,9 +55,7 @@ class ActionAskRecordId(Action):
     def name(self) -> str:
         return "action_ask_record_id"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         everything = tracker.get_slot("record_candidates") or []
         candidates = everything[:MAX_BUTTONS]
         purpose = "申请信用修复" if tracker.active_loop.get("name") == "repair_form" else "提出异议"

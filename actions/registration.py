@@ -142,7 +142,10 @@ class ValidateRegistrationForm(CreditFormValidation):
             return answer
         if not answer:
             return self.stop(
-                dispatcher, "自愿注册需要对信息真实性作出承诺，未作出承诺无法提交。本次办理已结束。", "reg_truthful", False
+                dispatcher,
+                "自愿注册需要对信息真实性作出承诺，未作出承诺无法提交。本次办理已结束。",
+                "reg_truthful",
+                False,
             )
         return self.accept("reg_truthful", True)
 
@@ -159,9 +162,7 @@ class ActionAskInfoCategory(Action):
     def name(self) -> str:
         return "action_ask_info_category"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             categories = registration_categories(load_policy())
         except (BackendUnavailable, BackendError):
@@ -181,9 +182,7 @@ class ActionAskRegFieldValue(Action):
     def name(self) -> str:
         return "action_ask_reg_field_value"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             fields = registration_fields(load_policy(), tracker.get_slot("info_category") or "")
         except (BackendUnavailable, BackendError):
@@ -207,9 +206,7 @@ class ActionAskRegTruthful(Action):
     def name(self) -> str:
         return "action_ask_reg_truthful"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             text = truthfulness_commitment(load_policy())
         except (BackendUnavailable, BackendError):

@@ -18,9 +18,7 @@ from actions.submission import SUMMARIES, SubmitApplication
 
 def repair_summary(slots: dict[str, Any]) -> str:
     """Summary shown before applying for repair."""
-    record = next(
-        (c for c in slots.get("record_candidates") or [] if c["id"] == str(slots.get("record_id"))), {}
-    )
+    record = next((c for c in slots.get("record_candidates") or [] if c["id"] == str(slots.get("record_id"))), {})
     return "\n".join(
         [
             "业务：信用修复申请",
@@ -88,7 +86,10 @@ class ValidateRepairForm(RecordFormValidation):
             return answer
         if not answer:
             return self.stop(
-                dispatcher, "签署《信用修复承诺书》是申请信用修复的必要条件，本次申请未提交。", "commitment_signed", False
+                dispatcher,
+                "签署《信用修复承诺书》是申请信用修复的必要条件，本次申请未提交。",
+                "commitment_signed",
+                False,
             )
         return self.accept("commitment_signed", True)
 
@@ -105,9 +106,7 @@ class ActionAskCommitmentSigned(Action):
     def name(self) -> str:
         return "action_ask_commitment_signed"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             items = repair_promise_items(load_policy())
         except (BackendUnavailable, BackendError):

@@ -112,9 +112,7 @@ class SubmitApplication(Action, ABC):
     def body(self, tracker: Tracker) -> dict[str, Any]:
         """The JSON body for POST /api/v1/applications/<kind>."""
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("flow_stopped"):
             return reset_flow()
         if tracker.get_slot("confirmed") is False:
@@ -144,9 +142,7 @@ class ActionAskConfirmed(Action):
     def name(self) -> str:
         return "action_ask_confirmed"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         builder = SUMMARIES.get(tracker.active_loop.get("name") or "")
         summary = builder(dict(tracker.slots)) if builder else ""
         dispatcher.utter_message(

@@ -73,7 +73,9 @@ def main() -> int:
                 short += not fails
                 mark = "FAIL" if fails else "short"
                 print(f"{mark:5s} {ratio:.2f}  eval [{e_intent}] {e_text}  ~  train [{t_intent}] {t_text}")
-    print(f"{len(train)} training / {len(held_out)} evaluation examples; {hits} failing pairs, {short} short pairs listed only (similarity ≥ {args.threshold})")
+    print(
+        f"{len(train)} training / {len(held_out)} evaluation examples; {hits} failing pairs, {short} short pairs listed only (similarity ≥ {args.threshold})"
+    )
     return 1 if hits else 0
 
 

@@ -47,14 +47,27 @@ def test_registration_is_filed(client, bound, session):
     app = r.json()
     assert app["application_no"] == "ZC-20261126-0001"
     assert (app["kind"], app["kind_label"], app["status"], app["status_label"]) == (
-        "registration", "信用信息自愿注册", "submitted", "待核验")
+        "registration",
+        "信用信息自愿注册",
+        "submitted",
+        "待核验",
+    )
     assert (app["uscc"], app["entity_name"], app["sender_id"]) == (JIANGCHENG, "吉林市江城建材有限公司", SENDER)
     assert app["received_on"] == "2026-11-26"
-    assert app["deadline"] == {"due": "2026-12-10", "working_days": 10, "provisional": False, "what": "核验：",
-                               "label": "核验：2026年12月10日前（10个工作日）"}
+    assert app["deadline"] == {
+        "due": "2026-12-10",
+        "working_days": 10,
+        "provisional": False,
+        "what": "核验：",
+        "label": "核验：2026年12月10日前（10个工作日）",
+    }
     assert app["summary"] == "自愿注册“资质证照”信息：建筑业企业资质证书"
-    assert app["details"]["field_labels"] == {"license_name": "证照名称", "license_no": "证照编号",
-                                              "issuer": "发证机关", "valid_until": "有效期至"}
+    assert app["details"]["field_labels"] == {
+        "license_name": "证照名称",
+        "license_no": "证照编号",
+        "issuer": "发证机关",
+        "valid_until": "有效期至",
+    }
     assert [(h["status"], h["action"], h["actor"]) for h in app["history"]] == [("submitted", "submit", SENDER)]
     assert app["attachments"] == [] and app["open"] is True and app["allowed_actions"] == ["verify", "reject"]
     stored = session.scalar(select(Registration))
@@ -64,12 +77,13 @@ def test_registration_is_filed(client, bound, session):
 def test_numbers_count_up_per_type_and_day(client, bound, world):
     nos = [submit(client, "registrations", registration_body(SENDER)).json()["application_no"] for _ in range(2)]
     nos.append(submit(client, "commitments", commitment_body(SENDER)).json()["application_no"])
-    nos.append(submit(client, "objections", objection_body(SENDER, world.records["repairable"].id)).json()[
-        "application_no"])
-    nos.append(submit(client, "objections", objection_body(SENDER, world.records["licence"].id)).json()[
-        "application_no"])
-    assert nos == ["ZC-20261126-0001", "ZC-20261126-0002", "CN-20261126-0001", "YY-20261126-0001",
-                   "YY-20261126-0002"]
+    nos.append(
+        submit(client, "objections", objection_body(SENDER, world.records["repairable"].id)).json()["application_no"]
+    )
+    nos.append(
+        submit(client, "objections", objection_body(SENDER, world.records["licence"].id)).json()["application_no"]
+    )
+    assert nos == ["ZC-20261126-0001", "ZC-20261126-0002", "CN-20261126-0001", "YY-20261126-0001", "YY-20261126-0002"]
 
 
 def test_a_refused_submission_takes_no_number(client, bound, world, session):
@@ -94,14 +108,20 @@ def test_commitment_is_filed(client, bound):
 
 def test_objection_is_filed(client, bound, world):
     rec = world.records["repairable"]
-    r = submit(client, "objections", objection_body(SENDER, rec.id, requested_outcome="撤销",
-                                                    contact_phone="13900001111"))
+    r = submit(
+        client, "objections", objection_body(SENDER, rec.id, requested_outcome="撤销", contact_phone="13900001111")
+    )
     assert r.status_code == 201, r.text
     app = r.json()
     assert app["application_no"] == "YY-20261126-0001"
     assert (app["kind_label"], app["status_label"]) == ("异议申请", "已提交，待受理")
-    assert app["deadline"] == {"due": "2026-12-17", "working_days": 15, "provisional": False,
-                               "what": "核查并书面答复：", "label": "核查并书面答复：2026年12月17日前（15个工作日）"}
+    assert app["deadline"] == {
+        "due": "2026-12-17",
+        "working_days": 15,
+        "provisional": False,
+        "what": "核查并书面答复：",
+        "label": "核查并书面答复：2026年12月17日前（15个工作日）",
+    }
     assert app["summary"] == "对“未按规定标注产品信息”（吉市监处罚〔2026〕1号）提出异议"
     assert app["details"]["record"]["id"] == rec.id
     assert app["details"]["record"]["under_objection"] is True
@@ -137,15 +157,20 @@ def test_staff_may_submit_for_a_bound_sender_too(client, bound):
 @pytest.mark.parametrize("path", ["registrations", "commitments", "objections", "repairs"])
 def test_retry_with_the_same_key_returns_the_same_application(client, bound, world, session, path):
     rid = world.records["repairable"].id
-    body = {"registrations": registration_body(SENDER), "commitments": commitment_body(SENDER),
-            "objections": objection_body(SENDER, rid), "repairs": repair_body(SENDER, rid)}[path]
+    body = {
+        "registrations": registration_body(SENDER),
+        "commitments": commitment_body(SENDER),
+        "objections": objection_body(SENDER, rid),
+        "repairs": repair_body(SENDER, rid),
+    }[path]
     first = submit(client, path, body, key="key-1")
     assert first.status_code == 201, first.text
     again = submit(client, path, body, key="key-1")
     assert again.status_code == 200, again.text
     assert again.json()["application_no"] == first.json()["application_no"]
-    assert [(h["status"], h["action"]) for h in again.json()["history"]] == [("submitted" if path != "commitments"
-                                                                            else "in_force", "submit")]
+    assert [(h["status"], h["action"]) for h in again.json()["history"]] == [
+        ("submitted" if path != "commitments" else "in_force", "submit")
+    ]
     assert count(session, Application) == 1
     fresh(session)
     assert session.scalar(select(ApplicationCounter.last_seq)) == 1
@@ -183,8 +208,9 @@ def test_missing_key_is_refused(client, bound, session):
 
 
 def test_empty_or_too_long_key_is_refused(client, bound, session):
-    r = client.post(f"{API}/applications/commitments", json=commitment_body(SENDER),
-                    headers={**ASSISTANT, "Idempotency-Key": ""})
+    r = client.post(
+        f"{API}/applications/commitments", json=commitment_body(SENDER), headers={**ASSISTANT, "Idempotency-Key": ""}
+    )
     assert_error(r, 400, "VALIDATION_ERROR", "Idempotency-Key")
     r = submit(client, "commitments", commitment_body(SENDER), key="k" * 101)
     assert_error(r, 400, "VALIDATION_ERROR", "不能超过100个字符")
@@ -198,15 +224,18 @@ def fields_of(err: dict) -> dict[str, str]:
     return {f["field"]: f["message"] for f in err["details"]["fields"]}
 
 
-@pytest.mark.parametrize(("change", "field", "message"), [
-    ({"reason": "不对"}, "reason", "“异议理由”至少需要4个字符"),
-    ({"requested_outcome": "删除"}, "requested_outcome", "“请求处理方式”只能是"),
-    ({"contact_phone": "12345"}, "contact_phone", "“联系电话”格式不正确"),
-    ({"record_id": "第一条"}, "record_id", "“信用记录”应为整数"),
-    ({"sender_id": "tg"}, "sender_id", "“会话标识”格式不正确"),
-    ({"foo": "bar"}, "foo", "不认识的字段“foo”"),
-    ({"uscc": ""}, "uscc", "“统一社会信用代码”至少需要1个字符"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"reason": "不对"}, "reason", "“异议理由”至少需要4个字符"),
+        ({"requested_outcome": "删除"}, "requested_outcome", "“请求处理方式”只能是"),
+        ({"contact_phone": "12345"}, "contact_phone", "“联系电话”格式不正确"),
+        ({"record_id": "第一条"}, "record_id", "“信用记录”应为整数"),
+        ({"sender_id": "tg"}, "sender_id", "“会话标识”格式不正确"),
+        ({"foo": "bar"}, "foo", "不认识的字段“foo”"),
+        ({"uscc": ""}, "uscc", "“统一社会信用代码”至少需要1个字符"),
+    ],
+)
 def test_objection_field_errors_are_explained(client, bound, world, session, change, field, message):
     r = submit(client, "objections", {**objection_body(SENDER, world.records["repairable"].id), **change})
     err = assert_error(r, 400, "VALIDATION_ERROR", message, "请修改后重新提交")
@@ -218,14 +247,21 @@ def test_objection_field_errors_are_explained(client, bound, world, session, cha
 def test_missing_fields_are_each_listed(client, bound, session):
     r = submit(client, "repairs", {"sender_id": SENDER, "uscc": JIANGCHENG})
     err = assert_error(r, 400, "VALIDATION_ERROR", "缺少“信用记录”", "缺少“整改情况”")
-    assert fields_of(err) == {"record_id": "缺少“信用记录”", "corrective_action": "缺少“整改情况”",
-                              "obligations_fulfilled": "缺少“义务履行情况”", "commitment_signed": "缺少“信用修复承诺”"}
+    assert fields_of(err) == {
+        "record_id": "缺少“信用记录”",
+        "corrective_action": "缺少“整改情况”",
+        "obligations_fulfilled": "缺少“义务履行情况”",
+        "commitment_signed": "缺少“信用修复承诺”",
+    }
     nothing_submitted(session)
 
 
 def test_body_that_is_not_json(client, bound, session):
-    r = client.post(f"{API}/applications/objections", content=b"{not json",
-                    headers={**ASSISTANT, "Idempotency-Key": "k", "Content-Type": "application/json"})
+    r = client.post(
+        f"{API}/applications/objections",
+        content=b"{not json",
+        headers={**ASSISTANT, "Idempotency-Key": "k", "Content-Type": "application/json"},
+    )
     assert_error(r, 400, "VALIDATION_ERROR", "不是有效的 JSON")
     nothing_submitted(session)
 
@@ -234,8 +270,9 @@ def test_invalid_or_unknown_entity_in_a_submission(client, bound, session):
     r = submit(client, "commitments", commitment_body(SENDER, uscc="91220202MA0Y3K7Q6M"))
     err = assert_error(r, 400, "USCC_INVALID", "吉林市江城建材有限公司")
     assert err["details"]["suggestions"][0]["uscc"] == JIANGCHENG
-    assert_error(submit(client, "commitments", commitment_body(SENDER, uscc="91220202MA1ABCDE8G")), 404,
-                 "ENTITY_NOT_FOUND")
+    assert_error(
+        submit(client, "commitments", commitment_body(SENDER, uscc="91220202MA1ABCDE8G")), 404, "ENTITY_NOT_FOUND"
+    )
     nothing_submitted(session)
 
 
@@ -248,33 +285,72 @@ def test_any_spelling_of_the_code_is_accepted(client, bound):
 # --- registration rules ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("category", "fields"), [
-    ("资质证照", {"license_name": "食品经营许可证", "license_no": "JY12202020001234", "issuer": "吉林市市场监督管理局"}),
-    ("市场经营", {"matter": "年度纳税", "description": "2025年度纳税120万元", "period": "2025-01-01 至 2025-12-31"}),
-    ("合同履约", {"contract_name": "供货合同", "counterparty": "吉林市某建设公司", "contract_amount": "1200000.50",
-              "performance": "已按期全部履行"}),
-    ("社会公益", {"activity_name": "助学捐赠", "activity_date": "2026-09-01", "organizer": "吉林市慈善总会"}),
-])
+@pytest.mark.parametrize(
+    ("category", "fields"),
+    [
+        (
+            "资质证照",
+            {"license_name": "食品经营许可证", "license_no": "JY12202020001234", "issuer": "吉林市市场监督管理局"},
+        ),
+        (
+            "市场经营",
+            {"matter": "年度纳税", "description": "2025年度纳税120万元", "period": "2025-01-01 至 2025-12-31"},
+        ),
+        (
+            "合同履约",
+            {
+                "contract_name": "供货合同",
+                "counterparty": "吉林市某建设公司",
+                "contract_amount": "1200000.50",
+                "performance": "已按期全部履行",
+            },
+        ),
+        ("社会公益", {"activity_name": "助学捐赠", "activity_date": "2026-09-01", "organizer": "吉林市慈善总会"}),
+    ],
+)
 def test_every_registration_category_is_accepted(client, bound, category, fields):
     r = submit(client, "registrations", registration_body(SENDER, category=category, fields=fields))
     assert r.status_code == 201, r.text
     assert r.json()["details"]["category"] == category
 
 
-@pytest.mark.parametrize(("category", "fields", "field", "message"), [
-    ("资质证照", {"license_name": "许可证", "issuer": "市监局"}, "license_no", "请填写“证照编号”"),
-    ("资质证照", {"license_name": "许可证", "license_no": "1", "issuer": "市监局", "valid_until": "2028/12/31"},
-     "valid_until", "“有效期至”格式不对"),
-    ("社会公益", {"activity_name": "捐赠", "activity_date": "2026-02-30", "organizer": "慈善总会"}, "activity_date",
-     "“日期”不是有效日期"),
-    ("合同履约", {"contract_name": "合同", "counterparty": "某公司", "contract_amount": "120万",
-              "performance": "已履行"}, "contract_amount", "“合同金额”格式不对"),
-    ("合同履约", {"contract_name": "合同", "counterparty": "某公司", "contract_amount": "1.234",
-              "performance": "已履行"}, "contract_amount", "请填写金额数字"),
-    ("市场经营", {"matter": "纳税", "description": "说明", "period": "2025年", "colour": "red"}, "colour",
-     "“市场经营”没有“colour”这一项"),
-    ("市场经营", {"matter": "纳税", "description": "   ", "period": "2025年"}, "description", "请填写“说明”"),
-])
+@pytest.mark.parametrize(
+    ("category", "fields", "field", "message"),
+    [
+        ("资质证照", {"license_name": "许可证", "issuer": "市监局"}, "license_no", "请填写“证照编号”"),
+        (
+            "资质证照",
+            {"license_name": "许可证", "license_no": "1", "issuer": "市监局", "valid_until": "2028/12/31"},
+            "valid_until",
+            "“有效期至”格式不对",
+        ),
+        (
+            "社会公益",
+            {"activity_name": "捐赠", "activity_date": "2026-02-30", "organizer": "慈善总会"},
+            "activity_date",
+            "“日期”不是有效日期",
+        ),
+        (
+            "合同履约",
+            {"contract_name": "合同", "counterparty": "某公司", "contract_amount": "120万", "performance": "已履行"},
+            "contract_amount",
+            "“合同金额”格式不对",
+        ),
+        (
+            "合同履约",
+            {"contract_name": "合同", "counterparty": "某公司", "contract_amount": "1.234", "performance": "已履行"},
+            "contract_amount",
+            "请填写金额数字",
+        ),
+        (
+            "市场经营",
+            {"matter": "纳税", "description": "说明", "period": "2025年", "colour": "red"},
+            "colour",
+            "“市场经营”没有“colour”这一项",
+        ),
+        ("市场经营", {"matter": "纳税", "description": "   ", "period": "2025年"}, "description", "请填写“说明”"),
+    ],
+)
 def test_registration_field_rules(client, bound, session, category, fields, field, message):
     r = submit(client, "registrations", registration_body(SENDER, category=category, fields=fields))
     err = assert_error(r, 400, "VALIDATION_ERROR", message)
@@ -299,27 +375,47 @@ def test_registration_without_the_truthfulness_commitment(client, bound, session
 
 
 def test_rongque_default_due_date_in_working_days(client, bound):
-    r = submit(client, "commitments", commitment_body(SENDER, commitment_type="容缺受理型",
-                                                      missing_materials="环评批复"))
+    r = submit(
+        client, "commitments", commitment_body(SENDER, commitment_type="容缺受理型", missing_materials="环评批复")
+    )
     assert r.status_code == 201, r.text
     app = r.json()
     assert app["details"]["materials_due"] == "2026-12-24"
-    assert app["deadline"] == {"due": "2026-12-24", "working_days": 20, "provisional": False, "what": "补齐材料：",
-                               "label": "补齐材料：2026年12月24日前（20个工作日）"}
-    assert app["details"]["text_items"][-2:] == ["在承诺期限内补齐所缺材料", "逾期未补或承诺不实，愿意承担撤销受理、记入信用记录等后果"]
+    assert app["deadline"] == {
+        "due": "2026-12-24",
+        "working_days": 20,
+        "provisional": False,
+        "what": "补齐材料：",
+        "label": "补齐材料：2026年12月24日前（20个工作日）",
+    }
+    assert app["details"]["text_items"][-2:] == [
+        "在承诺期限内补齐所缺材料",
+        "逾期未补或承诺不实，愿意承担撤销受理、记入信用记录等后果",
+    ]
 
 
 def test_rongque_own_due_date(client, bound):
-    r = submit(client, "commitments", commitment_body(SENDER, commitment_type="容缺受理型", missing_materials="环评批复",
-                                                      materials_due="2026-12-31"))
+    r = submit(
+        client,
+        "commitments",
+        commitment_body(SENDER, commitment_type="容缺受理型", missing_materials="环评批复", materials_due="2026-12-31"),
+    )
     assert r.status_code == 201, r.text
-    assert r.json()["deadline"] == {"due": "2026-12-31", "working_days": 25, "provisional": False,
-                                    "what": "补齐材料：", "label": "补齐材料：2026年12月31日前（25个工作日）"}
+    assert r.json()["deadline"] == {
+        "due": "2026-12-31",
+        "working_days": 25,
+        "provisional": False,
+        "what": "补齐材料：",
+        "label": "补齐材料：2026年12月31日前（25个工作日）",
+    }
 
 
 def test_rongque_due_date_in_an_unpublished_year_is_provisional(client, bound):
-    r = submit(client, "commitments", commitment_body(SENDER, commitment_type="容缺受理型", missing_materials="环评批复",
-                                                      materials_due="2027-01-15"))
+    r = submit(
+        client,
+        "commitments",
+        commitment_body(SENDER, commitment_type="容缺受理型", missing_materials="环评批复", materials_due="2027-01-15"),
+    )
     assert r.status_code == 201, r.text
     deadline = r.json()["deadline"]
     assert deadline["provisional"] is True and "尚未公布" in deadline["label"]
@@ -327,8 +423,11 @@ def test_rongque_due_date_in_an_unpublished_year_is_provisional(client, bound):
 
 @pytest.mark.parametrize("due", ["2026-11-26", "2026-11-01"])
 def test_rongque_due_date_must_be_after_today(client, bound, session, due):
-    r = submit(client, "commitments", commitment_body(SENDER, commitment_type="容缺受理型", missing_materials="环评批复",
-                                                      materials_due=due))
+    r = submit(
+        client,
+        "commitments",
+        commitment_body(SENDER, commitment_type="容缺受理型", missing_materials="环评批复", materials_due=due),
+    )
     err = assert_error(r, 400, "VALIDATION_ERROR", "应晚于今天", "2026年11月26日")
     assert "materials_due" in fields_of(err)
     nothing_submitted(session)
@@ -363,11 +462,14 @@ def test_commitment_must_be_accepted(client, bound, session):
     assert count(session, CreditRecord, CreditRecord.category == "信用承诺") == 0
 
 
-@pytest.mark.parametrize(("path", "change", "field"), [
-    ("registrations", {"category": "荣誉"}, "category"),
-    ("commitments", {"commitment_type": "口头型"}, "commitment_type"),
-    ("commitments", {"missing_materials": "环评批复"}, "missing_materials"),
-])
+@pytest.mark.parametrize(
+    ("path", "change", "field"),
+    [
+        ("registrations", {"category": "荣誉"}, "category"),
+        ("commitments", {"commitment_type": "口头型"}, "commitment_type"),
+        ("commitments", {"missing_materials": "环评批复"}, "missing_materials"),
+    ],
+)
 def test_every_validation_error_lists_the_bad_field(client, bound, path, change, field):
     """docs/api.md: VALIDATION_ERROR carries details.fields, each bad field with a Chinese message."""
     body = (registration_body if path == "registrations" else commitment_body)(SENDER, **change)
@@ -378,8 +480,17 @@ def test_every_validation_error_lists_the_bad_field(client, bound, path, change,
 # --- reading applications -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spelling", ["YY-20261126-0001", "yy-20261126-0001", "yy202611260001", "YY 20261126 0001",
-                                      "ＹＹ－２０２６１１２６－０００１", "yy_20261126_0001"])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "YY-20261126-0001",
+        "yy-20261126-0001",
+        "yy202611260001",
+        "YY 20261126 0001",
+        "ＹＹ－２０２６１１２６－０００１",
+        "yy_20261126_0001",
+    ],
+)
 def test_read_an_application_in_any_spelling(client, bound, world, spelling):
     submit(client, "objections", objection_body(SENDER, world.records["repairable"].id))
     r = client.get(f"{API}/applications/{spelling}", headers=ASSISTANT)
@@ -392,8 +503,9 @@ def test_unknown_application_number(client, bound):
     assert_error(r, 404, "APPLICATION_NOT_FOUND", "YY-20261126-0007")
 
 
-@pytest.mark.parametrize("garbage", ["hello", "XX-20261126-0001", "YY-20261131-0001", "YY-20261126-0000",
-                                     "YY-2026112-0001"])
+@pytest.mark.parametrize(
+    "garbage", ["hello", "XX-20261126-0001", "YY-20261131-0001", "YY-20261126-0000", "YY-2026112-0001"]
+)
 def test_garbage_application_number(client, bound, garbage):
     r = client.get(f"{API}/applications/{garbage}", headers=ASSISTANT)
     assert_error(r, 400, "APPLICATION_NO_INVALID", f"“{garbage}”不是有效的申请编号", "YY-20261126-0003")
@@ -417,10 +529,17 @@ def test_list_by_sender_newest_first(client, bound, world):
     assert listed(status="in_force") == [c, a]
     assert listed(sender_id=SENDER, status="submitted") == [b]
     assert listed() == [c, b, a]
-    assert_error(client.get(f"{API}/applications", params={"sender_id": "bad id"}, headers=ASSISTANT), 400,
-                 "VALIDATION_ERROR", "会话标识")
-    assert_error(client.get(f"{API}/applications", params={"uscc": "91220202MA1ABCDE8G"}, headers=ASSISTANT), 404,
-                 "ENTITY_NOT_FOUND")
+    assert_error(
+        client.get(f"{API}/applications", params={"sender_id": "bad id"}, headers=ASSISTANT),
+        400,
+        "VALIDATION_ERROR",
+        "会话标识",
+    )
+    assert_error(
+        client.get(f"{API}/applications", params={"uscc": "91220202MA1ABCDE8G"}, headers=ASSISTANT),
+        404,
+        "ENTITY_NOT_FOUND",
+    )
 
 
 def test_datetimes_are_utc_with_a_zone(client, bound, world):

@@ -29,10 +29,21 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def upload(client, no: str, data: bytes, filename: str = "evidence.png", content_type: str = "image/png",
-           sender: str = SENDER, headers=ASSISTANT):
-    return client.post(f"{API}/applications/{no}/attachments", files={"file": (filename, data, content_type)},
-                       data={"sender_id": sender}, headers=headers)
+def upload(
+    client,
+    no: str,
+    data: bytes,
+    filename: str = "evidence.png",
+    content_type: str = "image/png",
+    sender: str = SENDER,
+    headers=ASSISTANT,
+):
+    return client.post(
+        f"{API}/applications/{no}/attachments",
+        files={"file": (filename, data, content_type)},
+        data={"sender_id": sender},
+        headers=headers,
+    )
 
 
 @pytest.fixture
@@ -49,13 +60,17 @@ def test_png_is_attached_to_an_objection(client, objection_no, attachments_dir, 
     meta = r.json()
     digest = hashlib.sha256(PNG).hexdigest()
     assert meta["sha256"] == digest and meta["size"] == len(PNG)
-    assert (meta["filename"], meta["content_type"], meta["application_no"]) == ("evidence.png", "image/png",
-                                                                                 objection_no)
+    assert (meta["filename"], meta["content_type"], meta["application_no"]) == (
+        "evidence.png",
+        "image/png",
+        objection_no,
+    )
     stored = Path(attachments_dir) / digest[:2] / digest
     assert stored.read_bytes() == PNG
     app = client.get(f"{API}/applications/{objection_no.lower()}", headers=ASSISTANT).json()
-    assert app["attachments"] == [{"id": meta["id"], "filename": "evidence.png", "content_type": "image/png",
-                                   "size": len(PNG), "sha256": digest}]
+    assert app["attachments"] == [
+        {"id": meta["id"], "filename": "evidence.png", "content_type": "image/png", "size": len(PNG), "sha256": digest}
+    ]
     assert count(session, AuditEntry, AuditEntry.action == "attachment") == 1
 
 
@@ -66,15 +81,17 @@ def test_pdf_is_attached_to_a_repair(client, world):
     assert r.status_code == 201, r.text
     assert r.json()["filename"] == "罚款缴纳凭证.pdf"
     assert r.json()["size"] == len(PDF)
-    assert [a["filename"] for a in client.get(f"{API}/applications/{no}", headers=ASSISTANT).json()[
-        "attachments"]] == ["罚款缴纳凭证.pdf"]
+    assert [a["filename"] for a in client.get(f"{API}/applications/{no}", headers=ASSISTANT).json()["attachments"]] == [
+        "罚款缴纳凭证.pdf"
+    ]
 
 
 def test_several_files_in_order_and_the_path_is_stripped(client, objection_no):
     assert upload(client, objection_no, PNG, "../../etc/passwd.png").json()["filename"] == "passwd.png"
     assert upload(client, objection_no, PDF, "b.pdf", "application/pdf").status_code == 201
-    names = [a["filename"] for a in client.get(f"{API}/applications/{objection_no}", headers=ASSISTANT).json()[
-        "attachments"]]
+    names = [
+        a["filename"] for a in client.get(f"{API}/applications/{objection_no}", headers=ASSISTANT).json()["attachments"]
+    ]
     assert names == ["passwd.png", "b.pdf"]
 
 
@@ -102,8 +119,7 @@ def test_file_over_ten_megabytes_is_refused(client, objection_no, session, attac
 def test_limit_follows_the_setting(client, objection_no, session, monkeypatch):
     monkeypatch.setattr(get_settings(), "attachment_max_bytes", 2 * 1024 * 1024)
     assert upload(client, objection_no, b"\x00" * (2 * 1024 * 1024)).status_code == 201
-    assert_error(upload(client, objection_no, b"\x00" * (2 * 1024 * 1024 + 1)), 400, "ATTACHMENT_TOO_LARGE",
-                 "超过2MB")
+    assert_error(upload(client, objection_no, b"\x00" * (2 * 1024 * 1024 + 1)), 400, "ATTACHMENT_TOO_LARGE", "超过2MB")
     assert count(session, Attachment) == 1
 
 
@@ -142,7 +158,8 @@ def test_upload_needs_a_file_a_sender_and_a_token(client, objection_no):
     r = client.post(f"{API}/applications/{objection_no}/attachments", data={"sender_id": SENDER}, headers=ASSISTANT)
     err = assert_error(r, 400, "VALIDATION_ERROR")
     assert [f["field"] for f in err["details"]["fields"]] == ["file"]
-    r = client.post(f"{API}/applications/{objection_no}/attachments",
-                    files={"file": ("a.png", PNG, "image/png")}, headers=ASSISTANT)
+    r = client.post(
+        f"{API}/applications/{objection_no}/attachments", files={"file": ("a.png", PNG, "image/png")}, headers=ASSISTANT
+    )
     assert_error(r, 400, "VALIDATION_ERROR", "缺少“会话标识”")
     assert_error(upload(client, objection_no, PNG, headers={}), 401, "AUTH_REQUIRED")

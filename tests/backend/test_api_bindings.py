@@ -50,8 +50,9 @@ def count(session: Session, model: type, *where: Any) -> int:
 
 def otp_for(client, uscc: str) -> str:
     """The newest one-time code sent for ``uscc``, read from the SMS outbox with staff rights."""
-    r = client.get(f"{API}/notifications", params={"channel": "sms", "include_delivered": True, "limit": 200},
-                   headers=STAFF)
+    r = client.get(
+        f"{API}/notifications", params={"channel": "sms", "include_delivered": True, "limit": 200}, headers=STAFF
+    )
     assert r.status_code == 200, r.text
     codes = [n["payload"]["code"] for n in r.json()["items"] if n["kind"] == "otp" and n["payload"]["uscc"] == uscc]
     assert codes, "no one-time code in the outbox"
@@ -61,8 +62,11 @@ def otp_for(client, uscc: str) -> str:
 def bind(client, sender: str, uscc: str) -> dict[str, Any]:
     r = client.post(f"{API}/bindings/start", json={"sender_id": sender, "uscc": uscc}, headers=ASSISTANT)
     assert r.status_code == 200, r.text
-    r = client.post(f"{API}/bindings/verify", json={"sender_id": sender, "uscc": uscc, "code": otp_for(client, uscc)},
-                    headers=ASSISTANT)
+    r = client.post(
+        f"{API}/bindings/verify",
+        json={"sender_id": sender, "uscc": uscc, "code": otp_for(client, uscc)},
+        headers=ASSISTANT,
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -73,13 +77,20 @@ def submit(client, path: str, body: dict[str, Any], key: str | None = None, head
     return client.post(f"{API}/applications/{path}", json=body, headers=hdrs)
 
 
-def decide(client, application_no: str, action: str, note: str | None = None, headers: dict[str, str] | None = None,
-           **extra_headers: str):
+def decide(
+    client,
+    application_no: str,
+    action: str,
+    note: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra_headers: str,
+):
     body: dict[str, Any] = {"action": action}
     if note is not None:
         body["note"] = note
-    return client.post(f"{API}/applications/{application_no}/decision", json=body,
-                       headers={**(headers or STAFF), **extra_headers})
+    return client.post(
+        f"{API}/applications/{application_no}/decision", json=body, headers={**(headers or STAFF), **extra_headers}
+    )
 
 
 def registration_body(sender: str, uscc: str = JIANGCHENG, **kw: Any) -> dict[str, Any]:
@@ -87,8 +98,12 @@ def registration_body(sender: str, uscc: str = JIANGCHENG, **kw: Any) -> dict[st
         "sender_id": sender,
         "uscc": uscc,
         "category": "资质证照",
-        "fields": {"license_name": "建筑业企业资质证书", "license_no": "D222012345", "issuer": "吉林市住房和城乡建设局",
-                   "valid_until": "2028-12-31"},
+        "fields": {
+            "license_name": "建筑业企业资质证书",
+            "license_no": "D222012345",
+            "issuer": "吉林市住房和城乡建设局",
+            "valid_until": "2028-12-31",
+        },
         "truthful": True,
     }
     body.update(kw)
@@ -96,23 +111,37 @@ def registration_body(sender: str, uscc: str = JIANGCHENG, **kw: Any) -> dict[st
 
 
 def commitment_body(sender: str, uscc: str = JIANGCHENG, **kw: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"sender_id": sender, "uscc": uscc, "commitment_type": "主动型",
-                            "matter": "守法诚信经营", "accepted": True}
+    body: dict[str, Any] = {
+        "sender_id": sender,
+        "uscc": uscc,
+        "commitment_type": "主动型",
+        "matter": "守法诚信经营",
+        "accepted": True,
+    }
     body.update(kw)
     return body
 
 
 def objection_body(sender: str, record_id: int, uscc: str = JIANGCHENG, **kw: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"sender_id": sender, "uscc": uscc, "record_id": record_id,
-                            "reason": "处罚决定书记载的违法事实与实际不符"}
+    body: dict[str, Any] = {
+        "sender_id": sender,
+        "uscc": uscc,
+        "record_id": record_id,
+        "reason": "处罚决定书记载的违法事实与实际不符",
+    }
     body.update(kw)
     return body
 
 
 def repair_body(sender: str, record_id: int, uscc: str = JIANGCHENG, **kw: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"sender_id": sender, "uscc": uscc, "record_id": record_id,
-                            "corrective_action": "已按要求补正产品标识并缴清罚款", "obligations_fulfilled": True,
-                            "commitment_signed": True}
+    body: dict[str, Any] = {
+        "sender_id": sender,
+        "uscc": uscc,
+        "record_id": record_id,
+        "corrective_action": "已按要求补正产品标识并缴清罚款",
+        "obligations_fulfilled": True,
+        "commitment_signed": True,
+    }
     body.update(kw)
     return body
 
@@ -143,8 +172,9 @@ def _start(client, sender: str = "tg:2001", uscc: str = JIANGCHENG):
 
 
 def _verify(client, code: str, sender: str = "tg:2001", uscc: str = JIANGCHENG):
-    return client.post(f"{API}/bindings/verify", json={"sender_id": sender, "uscc": uscc, "code": code},
-                       headers=ASSISTANT)
+    return client.post(
+        f"{API}/bindings/verify", json={"sender_id": sender, "uscc": uscc, "code": code}, headers=ASSISTANT
+    )
 
 
 def _wrong(code: str) -> str:

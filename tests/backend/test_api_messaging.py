@@ -56,10 +56,17 @@ def test_after_id_and_limit_page_through_the_feed(client, world):
     first, second = feed(client)
     assert [n["id"] for n in feed(client, after_id=first["id"])] == [second["id"]]
     assert [n["id"] for n in feed(client, limit=1)] == [first["id"]]
-    assert_error(client.get(f"{API}/notifications", params={"channel": "tg", "limit": 0}, headers=STAFF), 400,
-                 "VALIDATION_ERROR", "“数量”不能小于1")
-    assert_error(client.get(f"{API}/notifications", params={"channel": "tg", "after_id": -1}, headers=STAFF), 400,
-                 "VALIDATION_ERROR")
+    assert_error(
+        client.get(f"{API}/notifications", params={"channel": "tg", "limit": 0}, headers=STAFF),
+        400,
+        "VALIDATION_ERROR",
+        "“数量”不能小于1",
+    )
+    assert_error(
+        client.get(f"{API}/notifications", params={"channel": "tg", "after_id": -1}, headers=STAFF),
+        400,
+        "VALIDATION_ERROR",
+    )
     assert_error(client.get(f"{API}/notifications", headers=STAFF), 400, "VALIDATION_ERROR")
 
 
@@ -97,12 +104,17 @@ def test_delivered_for_an_unknown_notification(client, world):
 
 
 def test_handoff_is_created_and_listed_for_staff(client, world, session):
-    r = client.post(f"{API}/handoffs", json={"sender_id": SENDER, "summary": "用户询问失信被执行人如何移除", "uscc": JIANGCHENG},
-                    headers=ASSISTANT)
+    r = client.post(
+        f"{API}/handoffs",
+        json={"sender_id": SENDER, "summary": "用户询问失信被执行人如何移除", "uscc": JIANGCHENG},
+        headers=ASSISTANT,
+    )
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["status"] == "open" and created["id"] > 0 and created["created_at"]
-    r = client.post(f"{API}/handoffs", json={"sender_id": "web:abc", "summary": "想咨询信用报告下载"}, headers=ASSISTANT)
+    r = client.post(
+        f"{API}/handoffs", json={"sender_id": "web:abc", "summary": "想咨询信用报告下载"}, headers=ASSISTANT
+    )
     assert r.status_code == 201, r.text
     for headers in (STAFF, ADMIN):
         r = client.get(f"{API}/handoffs", headers=headers)
@@ -111,8 +123,9 @@ def test_handoff_is_created_and_listed_for_staff(client, world, session):
         assert [i["sender_id"] for i in items] == ["web:abc", SENDER]  # newest first
         assert items[1]["summary"] == "用户询问失信被执行人如何移除" and items[1]["uscc"] == JIANGCHENG
         assert items[0]["uscc"] is None
-    assert [i["id"] for i in client.get(f"{API}/handoffs", params={"status": "open"}, headers=STAFF).json()[
-        "items"]][-1] == created["id"]
+    assert [i["id"] for i in client.get(f"{API}/handoffs", params={"status": "open"}, headers=STAFF).json()["items"]][
+        -1
+    ] == created["id"]
     assert client.get(f"{API}/handoffs", params={"status": "closed"}, headers=STAFF).json()["items"] == []
     assert count(session, Handoff) == 2
 
@@ -132,8 +145,11 @@ def test_handoff_validation(client, world, session):
 
 def test_handoff_with_a_code_spelled_with_spaces(client, world, session):
     """The assistant passes the code as the user typed it; it must be stored (normalised), not crash."""
-    r = client.post(f"{API}/handoffs", json={"sender_id": SENDER, "summary": "需要人工协助",
-                                             "uscc": "9122 0202 MA0Y 3K7Q 6L"}, headers=ASSISTANT)
+    r = client.post(
+        f"{API}/handoffs",
+        json={"sender_id": SENDER, "summary": "需要人工协助", "uscc": "9122 0202 MA0Y 3K7Q 6L"},
+        headers=ASSISTANT,
+    )
     assert r.status_code == 201, r.text
     [item] = client.get(f"{API}/handoffs", headers=STAFF).json()["items"]
     assert item["uscc"] == JIANGCHENG
@@ -163,7 +179,8 @@ def test_audit_log_records_bindings_submissions_and_decisions(client, world):
     submission = items[1]
     assert (submission["role"], submission["actor"], submission["target"]) == ("assistant", SENDER, no)
     assert [i["id"] for i in client.get(f"{API}/audit", params={"limit": 1}, headers=ADMIN).json()["items"]] == [
-        decision["id"]]
+        decision["id"]
+    ]
     assert_error(client.get(f"{API}/audit", params={"limit": 1001}, headers=ADMIN), 400, "VALIDATION_ERROR")
 
 

@@ -108,14 +108,17 @@ def test_withdrawn_serious_list_record_lifts_the_list_and_raises_the_grade(clien
     entity = world.entities["blacklisted"]
     rec = world.records["serious_list"]
     # The platform lowered the grade when the entity was listed.
-    session.add(Evaluation(entity_id=entity.id, grade="D", evaluated_on=date(2026, 9, 30), reason="列入严重失信主体名单"))
+    session.add(
+        Evaluation(entity_id=entity.id, grade="D", evaluated_on=date(2026, 9, 30), reason="列入严重失信主体名单")
+    )
     session.commit()
     assert profile(client, BLACKLISTED)["evaluation"]["grade"] == "D"
     assert len(profile(client, BLACKLISTED)["lists"]) == 1
 
     bind(client, SENDER, BLACKLISTED)
-    no = submit(client, "objections", objection_body(SENDER, rec.id, uscc=BLACKLISTED,
-                                                    requested_outcome="撤销")).json()["application_no"]
+    no = submit(
+        client, "objections", objection_body(SENDER, rec.id, uscc=BLACKLISTED, requested_outcome="撤销")
+    ).json()["application_no"]
     assert decide(client, no, "accept").status_code == 200
     r = decide(client, no, "withdraw_record", note="认定主体有误")
     assert r.status_code == 200, r.text
@@ -144,8 +147,7 @@ def test_withdrawn_serious_list_record_lifts_the_list_and_raises_the_grade(clien
 def test_corrected_record_stays_published_with_punishments_lifted(client, world, session):
     bind(client, SENDER, JIANGCHENG)
     rec = world.records["repairable"]
-    no = submit(client, "objections", objection_body(SENDER, rec.id, requested_outcome="更正")).json()[
-        "application_no"]
+    no = submit(client, "objections", objection_body(SENDER, rec.id, requested_outcome="更正")).json()["application_no"]
     decide(client, no, "accept")
     app = decide(client, no, "correct", note="更正处罚日期").json()
     assert app["status"] == "corrected" and app["details"]["correct_due"] == "2026-12-03"
@@ -180,8 +182,9 @@ def test_repair_not_yet_eligible(client, world, session):
     assert record_view(client, LAOWANG, rid)["under_repair"] is False
 
 
-@pytest.mark.parametrize(("key", "uscc", "reason"), [("barred", QIHANG, "LEGALLY_NON_REPAIRABLE"),
-                                                      ("licence", JIANGCHENG, "NOT_NEGATIVE")])
+@pytest.mark.parametrize(
+    ("key", "uscc", "reason"), [("barred", QIHANG, "LEGALLY_NON_REPAIRABLE"), ("licence", JIANGCHENG, "NOT_NEGATIVE")]
+)
 def test_repair_never_eligible(client, world, session, key, uscc, reason):
     bind(client, SENDER, uscc)
     r = submit(client, "repairs", repair_body(SENDER, world.records[key].id, uscc=uscc))
@@ -200,8 +203,14 @@ def test_repair_needs_the_signed_commitment(client, world, session):
 
 
 def test_repair_needs_fulfilled_obligations(client, world, session):
-    minor = CreditRecord(entity_id=world.entities["objecting"].id, category="行政处罚", title="未按规定悬挂营业执照",
-                         authority="永吉县市场监督管理局", decision_date=date(2026, 11, 2), severity="轻微")
+    minor = CreditRecord(
+        entity_id=world.entities["objecting"].id,
+        category="行政处罚",
+        title="未按规定悬挂营业执照",
+        authority="永吉县市场监督管理局",
+        decision_date=date(2026, 11, 2),
+        severity="轻微",
+    )
     session.add(minor)
     session.commit()
     bind(client, SENDER, OBJECTING)
@@ -224,8 +233,12 @@ def test_duplicate_open_repair_and_repair_in_progress(client, world, session):
     bind(client, SENDER, JIANGCHENG)
     rid = world.records["repairable"].id
     first = submit(client, "repairs", repair_body(SENDER, rid)).json()["application_no"]
-    err = assert_error(submit(client, "repairs", repair_body(SENDER, rid, corrective_action="再次说明整改情况")), 409,
-                       "DUPLICATE_APPLICATION", first)
+    err = assert_error(
+        submit(client, "repairs", repair_body(SENDER, rid, corrective_action="再次说明整改情况")),
+        409,
+        "DUPLICATE_APPLICATION",
+        first,
+    )
     assert err["details"]["application_no"] == first
     assert count(session, RepairApplication) == 1
     elig = client.get(f"{API}/records/{rid}/repair-eligibility", headers=ASSISTANT).json()
@@ -271,9 +284,15 @@ def test_approved_repair_ends_publication_and_recomputes_the_grade(client, world
 
 def test_approved_repair_takes_the_entity_off_a_list(client, world, session):
     entity = world.entities["objecting"]
-    watch = CreditRecord(entity_id=entity.id, category="重点关注名单", title="多次未按期履行合同",
-                         authority="吉林市发展和改革委员会", decision_date=date(2026, 5, 20), severity="一般",
-                         obligations_fulfilled=True)
+    watch = CreditRecord(
+        entity_id=entity.id,
+        category="重点关注名单",
+        title="多次未按期履行合同",
+        authority="吉林市发展和改革委员会",
+        decision_date=date(2026, 5, 20),
+        severity="一般",
+        obligations_fulfilled=True,
+    )
     session.add(watch)
     session.commit()
     [entry] = profile(client, OBJECTING)["lists"]
@@ -313,8 +332,9 @@ def test_commitment_is_published_in_the_credit_file(client, world):
     assert rec["title"] == "主动型信用承诺：按期完成消防整改"
     assert rec["authority"] == "信用中国（吉林市）" and rec["decision_date"] == "2026-11-26"
     assert rec["status"] == "active" and rec["severity"] is None
-    items = client.get(f"{API}/entities/{JIANGCHENG}/records", params={"category": "信用承诺"},
-                       headers=ASSISTANT).json()["items"]
+    items = client.get(
+        f"{API}/entities/{JIANGCHENG}/records", params={"category": "信用承诺"}, headers=ASSISTANT
+    ).json()["items"]
     assert [i["id"] for i in items] == [rec["id"]]
     report = client.get(f"{API}/entities/{JIANGCHENG}/report", headers=ASSISTANT).json()
     six = {s["title"]: s["lines"] for s in report["sections"]}["六、信用承诺"]
@@ -325,12 +345,14 @@ def test_commitment_is_published_in_the_credit_file(client, world):
 
 def test_breach_creates_a_negative_record(client, world, session):
     bind(client, SENDER, JIANGCHENG)
-    no = submit(client, "commitments", commitment_body(SENDER, commitment_type="容缺受理型",
-                                                      missing_materials="环评批复")).json()["application_no"]
+    no = submit(
+        client, "commitments", commitment_body(SENDER, commitment_type="容缺受理型", missing_materials="环评批复")
+    ).json()["application_no"]
     r = decide(client, no, "breach", note="逾期未补齐材料")
     assert r.status_code == 200, r.text
-    items = client.get(f"{API}/entities/{JIANGCHENG}/records", params={"category": "其他失信"},
-                       headers=ASSISTANT).json()["items"]
+    items = client.get(
+        f"{API}/entities/{JIANGCHENG}/records", params={"category": "其他失信"}, headers=ASSISTANT
+    ).json()["items"]
     [neg] = items
     assert neg["title"] == "违背信用承诺：守法诚信经营"
     assert (neg["severity"], neg["status"], neg["document_no"]) == ("一般", "active", no)
@@ -355,10 +377,17 @@ def test_withdrawn_commitment_is_no_longer_published(client, world, session):
     bind(client, SENDER, JIANGCHENG)
     no = submit(client, "commitments", commitment_body(SENDER)).json()["application_no"]
     assert decide(client, no, "withdraw").status_code == 200
-    items = client.get(f"{API}/entities/{JIANGCHENG}/records", params={"category": "信用承诺"},
-                       headers=ASSISTANT).json()["items"]
+    items = client.get(
+        f"{API}/entities/{JIANGCHENG}/records", params={"category": "信用承诺"}, headers=ASSISTANT
+    ).json()["items"]
     assert [(i["status"], i["status_label"]) for i in items] == [("revoked", "已撤销")]
-    assert client.get(f"{API}/entities/{JIANGCHENG}/records",
-                      params={"category": "信用承诺", "active_only": True}, headers=ASSISTANT).json()["items"] == []
+    assert (
+        client.get(
+            f"{API}/entities/{JIANGCHENG}/records",
+            params={"category": "信用承诺", "active_only": True},
+            headers=ASSISTANT,
+        ).json()["items"]
+        == []
+    )
     assert count(session, CreditRecord, CreditRecord.category == "其他") == 0
     assert count(session, Application) == 1

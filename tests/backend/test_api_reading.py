@@ -38,17 +38,20 @@ def test_healthz_needs_no_token(client, world):
     assert r.json() == {"status": "ok", "database": "ok"}
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/uscc/check?code=91220202MA0Y3K7Q6L",
-    "/api/v1/entities?q=江城建",
-    f"/api/v1/entities/{JIANGCHENG}",
-    f"/api/v1/entities/{JIANGCHENG}/records",
-    f"/api/v1/entities/{JIANGCHENG}/report",
-    "/api/v1/records/1/repair-eligibility",
-    "/api/v1/policy",
-    "/api/v1/applications",
-    "/api/v1/notifications?channel=tg",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/uscc/check?code=91220202MA0Y3K7Q6L",
+        "/api/v1/entities?q=江城建",
+        f"/api/v1/entities/{JIANGCHENG}",
+        f"/api/v1/entities/{JIANGCHENG}/records",
+        f"/api/v1/entities/{JIANGCHENG}/report",
+        "/api/v1/records/1/repair-eligibility",
+        "/api/v1/policy",
+        "/api/v1/applications",
+        "/api/v1/notifications?channel=tg",
+    ],
+)
 def test_reading_needs_a_token(client, world, path):
     assert_error(client.get(path), 401, "AUTH_REQUIRED", "Authorization")
     assert_error(client.get(path, headers={"Authorization": "Bearer nope"}), 401, "AUTH_REQUIRED", "无效")
@@ -75,13 +78,16 @@ def check(client, code: str) -> dict:
     return r.json()
 
 
-@pytest.mark.parametrize("raw", [
-    "91220202MA0Y3K7Q6L",
-    "91220202ma0y3k7q6l",
-    " 9122 0202 MA0Y 3K7Q 6L ",
-    "91220202-MA0Y3K7Q-6L",
-    "９１２２０２０２ＭＡ０Ｙ３Ｋ７Ｑ６Ｌ",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "91220202MA0Y3K7Q6L",
+        "91220202ma0y3k7q6l",
+        " 9122 0202 MA0Y 3K7Q 6L ",
+        "91220202-MA0Y3K7Q-6L",
+        "９１２２０２０２ＭＡ０Ｙ３Ｋ７Ｑ６Ｌ",
+    ],
+)
 def test_valid_code_in_any_spelling(client, world, raw):
     body = check(client, raw)
     assert body["code"] == JIANGCHENG
@@ -96,13 +102,16 @@ def test_valid_code_without_an_entity(client, world):
     assert body["ok"] is True and body["entity"] is None
 
 
-@pytest.mark.parametrize(("raw", "kind", "fragment", "position"), [
-    ("", "USCC_EMPTY", "请输入18位统一社会信用代码", None),
-    ("9122020", "USCC_LENGTH", "应为18位，您输入的是7位", None),
-    ("91220202MA0Y3K7Q6L1", "USCC_LENGTH", "您输入的是19位", None),
-    ("91220202MAOY3K7Q6L", "USCC_CHARSET", "第11位“O”不是有效字符", 11),
-    ("91220202MA0Y3K7Q6M", "USCC_CHECK_DIGIT", "第18位应为“L”，您输入的是“M”", 18),
-])
+@pytest.mark.parametrize(
+    ("raw", "kind", "fragment", "position"),
+    [
+        ("", "USCC_EMPTY", "请输入18位统一社会信用代码", None),
+        ("9122020", "USCC_LENGTH", "应为18位，您输入的是7位", None),
+        ("91220202MA0Y3K7Q6L1", "USCC_LENGTH", "您输入的是19位", None),
+        ("91220202MAOY3K7Q6L", "USCC_CHARSET", "第11位“O”不是有效字符", 11),
+        ("91220202MA0Y3K7Q6M", "USCC_CHECK_DIGIT", "第18位应为“L”，您输入的是“M”", 18),
+    ],
+)
 def test_each_error_kind_has_a_chinese_message(client, world, raw, kind, fragment, position):
     body = check(client, raw)
     assert body["ok"] is False
@@ -155,8 +164,16 @@ def search(client, q: str, **params) -> dict:
 def test_search_by_three_or_more_characters_of_the_name(client, world):
     body = search(client, "江城建")
     assert body["total"] == 1
-    assert body["items"] == [{"uscc": JIANGCHENG, "name": "吉林市江城建材有限公司", "short_name": "江城建材",
-                              "region_name": "昌邑区", "status": "存续", "grade": "B"}]
+    assert body["items"] == [
+        {
+            "uscc": JIANGCHENG,
+            "name": "吉林市江城建材有限公司",
+            "short_name": "江城建材",
+            "region_name": "昌邑区",
+            "status": "存续",
+            "grade": "B",
+        }
+    ]
     assert search(client, "老王烧烤店")["items"][0]["uscc"] == LAOWANG
     assert search(client, "江城 建材")["items"][0]["uscc"] == JIANGCHENG  # spaces are ignored
 
@@ -168,8 +185,17 @@ def test_search_matches_the_short_name_too(client, world):
 
 
 def test_search_by_a_two_character_short_name(client, world, session):
-    session.add(Entity(uscc="91220202MA1ABCDE8G", name="吉林恒达物流有限公司", short_name="恒达", entity_type="企业",
-                       region_code="220202", legal_representative="李明", contact_phone="13943210009"))
+    session.add(
+        Entity(
+            uscc="91220202MA1ABCDE8G",
+            name="吉林恒达物流有限公司",
+            short_name="恒达",
+            entity_type="企业",
+            region_code="220202",
+            legal_representative="李明",
+            contact_phone="13943210009",
+        )
+    )
     session.commit()
     body = search(client, "恒达")
     assert [i["name"] for i in body["items"]] == ["吉林恒达物流有限公司"]
@@ -186,15 +212,29 @@ def test_search_by_a_two_character_name_prefix(client, world):
 def test_search_limit_and_total(client, world):
     body = search(client, "吉林", limit=1)
     assert len(body["items"]) == 1 and body["total"] == 2
-    assert_error(client.get(f"{API}/entities", params={"q": "吉林", "limit": 51}, headers=ASSISTANT), 400,
-                 "VALIDATION_ERROR", "“数量”不能大于50")
-    assert_error(client.get(f"{API}/entities", params={"q": "吉林", "limit": 0}, headers=ASSISTANT), 400,
-                 "VALIDATION_ERROR", "“数量”不能小于1")
+    assert_error(
+        client.get(f"{API}/entities", params={"q": "吉林", "limit": 51}, headers=ASSISTANT),
+        400,
+        "VALIDATION_ERROR",
+        "“数量”不能大于50",
+    )
+    assert_error(
+        client.get(f"{API}/entities", params={"q": "吉林", "limit": 0}, headers=ASSISTANT),
+        400,
+        "VALIDATION_ERROR",
+        "“数量”不能小于1",
+    )
 
 
 def test_search_shows_the_newest_grade(client, world, session):
-    session.add(Evaluation(entity_id=world.entities["jiangcheng"].id, grade="C", evaluated_on=date(2026, 10, 1),
-                           reason="行政处罚后重新评定"))
+    session.add(
+        Evaluation(
+            entity_id=world.entities["jiangcheng"].id,
+            grade="C",
+            evaluated_on=date(2026, 10, 1),
+            reason="行政处罚后重新评定",
+        )
+    )
     session.commit()
     assert search(client, "江城建材")["items"][0]["grade"] == "C"
 
@@ -242,8 +282,13 @@ def test_profile_basic_fields_evaluation_and_records(client, world):
     assert (p["uscc"], p["name"], p["short_name"]) == (JIANGCHENG, "吉林市江城建材有限公司", "江城建材")
     assert (p["entity_type"], p["region_code"], p["region_name"]) == ("企业", "220202", "昌邑区")
     assert p["status"] == "存续" and p["established_on"] == "2015-03-01"
-    assert p["evaluation"] == {"grade": "B", "label": "信用风险一般", "supervision_class": "常规监管",
-                               "inspection": "按常规比例和频次抽查", "evaluated_on": "2026-06-30"}
+    assert p["evaluation"] == {
+        "grade": "B",
+        "label": "信用风险一般",
+        "supervision_class": "常规监管",
+        "inspection": "按常规比例和频次抽查",
+        "evaluated_on": "2026-06-30",
+    }
     assert p["record_counts"] == {"行政许可": 1, "行政处罚": 1}
     assert p["latest_records"]["行政处罚"][0]["id"] == world.records["repairable"].id
     assert p["latest_records"]["行政许可"][0]["document_no"] == "吉市审批〔2024〕88号"
@@ -283,13 +328,19 @@ def test_profile_shows_records_under_objection(client, world):
 
 
 def test_profile_of_an_invalid_or_unknown_code(client, world):
-    err = assert_error(client.get(f"{API}/entities/91220202MA0Y3K7Q6M", headers=ASSISTANT), 400, "USCC_INVALID",
-                       "校验位", "吉林市江城建材有限公司")
+    err = assert_error(
+        client.get(f"{API}/entities/91220202MA0Y3K7Q6M", headers=ASSISTANT),
+        400,
+        "USCC_INVALID",
+        "校验位",
+        "吉林市江城建材有限公司",
+    )
     assert err["details"]["problems"][0]["code"] == "USCC_CHECK_DIGIT"
     assert err["details"]["suggestions"] == [{"uscc": JIANGCHENG, "name": "吉林市江城建材有限公司"}]
     assert_error(client.get(f"{API}/entities/12345", headers=ASSISTANT), 400, "USCC_INVALID", "应为18位")
-    assert_error(client.get(f"{API}/entities/{UNKNOWN_VALID}", headers=ASSISTANT), 404, "ENTITY_NOT_FOUND",
-                 UNKNOWN_VALID)
+    assert_error(
+        client.get(f"{API}/entities/{UNKNOWN_VALID}", headers=ASSISTANT), 404, "ENTITY_NOT_FOUND", UNKNOWN_VALID
+    )
 
 
 # --- records --------------------------------------------------------------------------------------
@@ -306,16 +357,27 @@ def test_records_of_an_entity_newest_first(client, world):
     assert [i["id"] for i in items] == [world.records["repairable"].id, world.records["licence"].id]
     first = items[0]
     assert first == {
-        "id": world.records["repairable"].id, "category": "行政处罚", "title": "未按规定标注产品信息",
-        "document_no": "吉市监处罚〔2026〕1号", "authority": "吉林市市场监督管理局",
-        "decision_date": add_months(TODAY, -5).isoformat(), "severity": "一般", "content": None,
-        "publicity_end": add_months(TODAY, 7).isoformat(), "status": "active", "status_label": "公示中",
-        "under_objection": False, "under_repair": False, "obligations_fulfilled": True,
+        "id": world.records["repairable"].id,
+        "category": "行政处罚",
+        "title": "未按规定标注产品信息",
+        "document_no": "吉市监处罚〔2026〕1号",
+        "authority": "吉林市市场监督管理局",
+        "decision_date": add_months(TODAY, -5).isoformat(),
+        "severity": "一般",
+        "content": None,
+        "publicity_end": add_months(TODAY, 7).isoformat(),
+        "status": "active",
+        "status_label": "公示中",
+        "under_objection": False,
+        "under_repair": False,
+        "obligations_fulfilled": True,
     }
 
 
-@pytest.mark.parametrize(("category", "expected"), [("行政处罚", "repairable"), ("处罚", "repairable"),
-                                                    ("许可", "licence"), (" 行政许可 ", "licence")])
+@pytest.mark.parametrize(
+    ("category", "expected"),
+    [("行政处罚", "repairable"), ("处罚", "repairable"), ("许可", "licence"), (" 行政许可 ", "licence")],
+)
 def test_records_by_category_or_alias(client, world, category, expected):
     items = records(client, JIANGCHENG, category=category)
     assert [i["id"] for i in items] == [world.records[expected].id]
@@ -334,13 +396,23 @@ def test_unknown_record_category(client, world, category):
 
 
 def test_records_active_only(client, world, session):
-    session.add(CreditRecord(entity_id=world.entities["jiangcheng"].id, category="行政处罚", title="旧处罚",
-                             authority="吉林市市场监督管理局", decision_date=date(2022, 1, 5), severity="一般",
-                             status="expired"))
+    session.add(
+        CreditRecord(
+            entity_id=world.entities["jiangcheng"].id,
+            category="行政处罚",
+            title="旧处罚",
+            authority="吉林市市场监督管理局",
+            decision_date=date(2022, 1, 5),
+            severity="一般",
+            status="expired",
+        )
+    )
     session.commit()
     assert len(records(client, JIANGCHENG)) == 3
-    assert {i["title"] for i in records(client, JIANGCHENG, active_only="true")} == {"未按规定标注产品信息",
-                                                                                   "建筑材料经营许可"}
+    assert {i["title"] for i in records(client, JIANGCHENG, active_only="true")} == {
+        "未按规定标注产品信息",
+        "建筑材料经营许可",
+    }
 
 
 def test_records_of_an_unknown_entity(client, world):
@@ -350,8 +422,17 @@ def test_records_of_an_unknown_entity(client, world):
 
 # --- report ---------------------------------------------------------------------------------------
 
-SECTION_TITLES = ["一、基本信息", "二、行政管理", "三、诚实守信", "四、严重失信主体名单", "五、经营异常", "六、信用承诺",
-                  "七、信用评价", "八、司法判决", "九、其他"]
+SECTION_TITLES = [
+    "一、基本信息",
+    "二、行政管理",
+    "三、诚实守信",
+    "四、严重失信主体名单",
+    "五、经营异常",
+    "六、信用承诺",
+    "七、信用评价",
+    "八、司法判决",
+    "九、其他",
+]
 
 
 def test_report_has_every_section_and_a_text_rendering(client, world):
@@ -363,10 +444,19 @@ def test_report_has_every_section_and_a_text_rendering(client, world):
     text = body["text"]
     positions = [text.index(t) for t in SECTION_TITLES]
     assert positions == sorted(positions)
-    for fragment in ("《公共信用信息报告》（吉林市江城建材有限公司）", "报告日期：2026年11月26日", f"统一社会信用代码：{JIANGCHENG}",
-                     "法定代表人/负责人：王建国", "所在地区：昌邑区", "公共信用综合评价：B级（信用风险一般）",
-                     "[行政处罚] 未按规定标注产品信息｜吉市监处罚〔2026〕1号", "[行政许可] 建筑材料经营许可",
-                     "B级：按常规比例和频次抽查", "暂无记录", "以“信用中国（吉林市）”网站公示信息为准"):
+    for fragment in (
+        "《公共信用信息报告》（吉林市江城建材有限公司）",
+        "报告日期：2026年11月26日",
+        f"统一社会信用代码：{JIANGCHENG}",
+        "法定代表人/负责人：王建国",
+        "所在地区：昌邑区",
+        "公共信用综合评价：B级（信用风险一般）",
+        "[行政处罚] 未按规定标注产品信息｜吉市监处罚〔2026〕1号",
+        "[行政许可] 建筑材料经营许可",
+        "B级：按常规比例和频次抽查",
+        "暂无记录",
+        "以“信用中国（吉林市）”网站公示信息为准",
+    ):
         assert fragment in text, fragment
     assert "13943210001" not in text and "220202198001011234" not in text
     sections = {s["title"]: s["lines"] for s in body["sections"]}
@@ -381,8 +471,12 @@ def test_report_of_the_blacklisted_shows_the_list(client, world):
 
 def test_report_marks_records_under_objection(client, world):
     bind(client, "tg:4001", OBJECTING)
-    assert submit(client, "objections", objection_body("tg:4001", world.records["objected"].id,
-                                                      uscc=OBJECTING)).status_code == 201
+    assert (
+        submit(
+            client, "objections", objection_body("tg:4001", world.records["objected"].id, uscc=OBJECTING)
+        ).status_code
+        == 201
+    )
     text = client.get(f"{API}/entities/{OBJECTING}/report", headers=ASSISTANT).json()["text"]
     assert "未按规定公示年报" in text and "异议处理中" in text
 
@@ -406,8 +500,11 @@ def test_repairable_record_is_eligible_now(client, world):
     assert body["eligible"] is True
     assert body["reasons"] == []
     assert body["earliest_date"] == add_months(rec.decision_date, 3).isoformat()
-    assert body["window"] == {"published": True, "min_end": add_months(rec.decision_date, 3).isoformat(),
-                              "max_end": add_months(rec.decision_date, 12).isoformat()}
+    assert body["window"] == {
+        "published": True,
+        "min_end": add_months(rec.decision_date, 3).isoformat(),
+        "max_end": add_months(rec.decision_date, 12).isoformat(),
+    }
     assert "国家发展改革委令2025年第36号" in body["regime"]
     assert body["requirements"] == list(load_policy().repair.requirements)
     assert body["commitment_items"] == list(load_policy().commitment_items("信用修复型"))
@@ -453,8 +550,9 @@ def test_serious_list_record_lists_every_obstacle(client, world):
 def test_eligibility_of_an_unknown_record_or_bad_date(client, world):
     r = client.get(f"{API}/records/999999/repair-eligibility", headers=ASSISTANT)
     assert_error(r, 404, "RECORD_NOT_FOUND", "999999")
-    r = client.get(f"{API}/records/{world.records['later'].id}/repair-eligibility", params={"on": "2027-02-30"},
-                   headers=ASSISTANT)
+    r = client.get(
+        f"{API}/records/{world.records['later'].id}/repair-eligibility", params={"on": "2027-02-30"}, headers=ASSISTANT
+    )
     assert_error(r, 400, "VALIDATION_ERROR", "应为日期")
     r = client.get(f"{API}/records/abc/repair-eligibility", headers=ASSISTANT)
     assert_error(r, 400, "VALIDATION_ERROR", "应为整数")
@@ -474,8 +572,12 @@ def test_policy_has_commitment_types_and_registration_categories(client, world):
     assert len(body["commitments"]["base_items"]) == 5
     categories = body["voluntary_registration"]["categories"]
     assert set(categories) == {"资质证照", "市场经营", "合同履约", "社会公益"}
-    assert [f["key"] for f in categories["合同履约"]["fields"]] == ["contract_name", "counterparty", "contract_amount",
-                                                                  "performance"]
+    assert [f["key"] for f in categories["合同履约"]["fields"]] == [
+        "contract_name",
+        "counterparty",
+        "contract_amount",
+        "performance",
+    ]
     assert body["objection"]["verification"]["working_days"] == 15
     assert set(body["evaluation"]["grades"]) == {"A", "B", "C", "D"}
     assert body["identity_binding"]["otp_ttl_minutes"] == 10

@@ -278,7 +278,9 @@ def test_sqlite_load_builds_search_index_and_keeps_triggers(
     with Session(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(CreditRecord)) == stats.records
         loaded = session.get(Entity, sample["id"])
-        assert loaded is not None and loaded.uscc == sample["uscc"] and loaded.established_on == sample["established_on"]
+        assert (
+            loaded is not None and loaded.uscc == sample["uscc"] and loaded.established_on == sample["established_on"]
+        )
         generated = next(r for b in city[1000:] for r in b.records if r["status"] == "repaired")
         record = session.get(CreditRecord, generated["id"])
         assert record is not None and record.entity_id == generated["entity_id"]

@@ -55,9 +55,17 @@ def own_labels(machine: Machine) -> dict[str, str]:
 
 def test_the_four_kinds_and_their_number_prefixes():
     assert {k: m.type_code for k, m in MACHINES.items()} == {
-        "registration": "ZC", "commitment": "CN", "objection": "YY", "repair": "XF"}
+        "registration": "ZC",
+        "commitment": "CN",
+        "objection": "YY",
+        "repair": "XF",
+    }
     assert (REGISTRATION.initial, COMMITMENT.initial, OBJECTION.initial, REPAIR.initial) == (
-        "submitted", "in_force", "submitted", "submitted")
+        "submitted",
+        "in_force",
+        "submitted",
+        "submitted",
+    )
 
 
 @pytest.mark.parametrize(("machine", "transition"), LEGAL)
@@ -144,8 +152,9 @@ def instant(text: str) -> datetime:
 
 
 def decision_notifications(client, application_no: str) -> list[dict]:
-    r = client.get(f"{API}/notifications", params={"channel": "tg", "include_delivered": True, "limit": 200},
-                   headers=STAFF)
+    r = client.get(
+        f"{API}/notifications", params={"channel": "tg", "include_delivered": True, "limit": 200}, headers=STAFF
+    )
     assert r.status_code == 200, r.text
     return [n for n in r.json()["items"] if n["payload"].get("application_no") == application_no]
 
@@ -215,8 +224,13 @@ def test_registration_lifecycle(client, world):
     # Verified information shows in the public profile.
     profile = client.get(f"{API}/entities/{JIANGCHENG}", headers=ASSISTANT).json()
     assert profile["voluntary_info"] == [
-        {"application_no": no, "category": "资质证照", "fields": registration_body(SENDER)["fields"],
-         "verified_on": "2026-11-26"}]
+        {
+            "application_no": no,
+            "category": "资质证照",
+            "fields": registration_body(SENDER)["fields"],
+            "verified_on": "2026-11-26",
+        }
+    ]
 
 
 def test_registration_rejected(client, world):
@@ -259,19 +273,23 @@ def test_objection_lifecycle(client, world):
     assert app["deadline"]["label"].endswith("2026年12月17日前（15个工作日）")
     no = app["application_no"]
     refused(client, no, "correct", "submitted", OBJECTION)
-    app = run_decisions(client, no, [("accept", "under_verification", "2026-12-17"),
-                                     ("correct", "corrected", "2026-12-03")], OBJECTION)
+    app = run_decisions(
+        client, no, [("accept", "under_verification", "2026-12-17"), ("correct", "corrected", "2026-12-03")], OBJECTION
+    )
     assert app["deadline"]["working_days"] == 5
     assert app["deadline"]["label"] == "更正信息报送：2026年12月03日前（5个工作日）".replace("12月03日", "12月3日")
     assert app["details"]["correct_due"] == "2026-12-03"
     refused(client, no, "uphold", "corrected", OBJECTION)
 
 
-@pytest.mark.parametrize(("steps", "final"), [
-    ([("reject_incomplete", "rejected_incomplete", "")], "rejected_incomplete"),
-    ([("accept", "under_verification", "2026-12-17"), ("uphold", "upheld", "")], "upheld"),
-    ([("accept", "under_verification", "2026-12-17"), ("withdraw_record", "withdrawn", "2026-12-03")], "withdrawn"),
-])
+@pytest.mark.parametrize(
+    ("steps", "final"),
+    [
+        ([("reject_incomplete", "rejected_incomplete", "")], "rejected_incomplete"),
+        ([("accept", "under_verification", "2026-12-17"), ("uphold", "upheld", "")], "upheld"),
+        ([("accept", "under_verification", "2026-12-17"), ("withdraw_record", "withdrawn", "2026-12-03")], "withdrawn"),
+    ],
+)
 def test_objection_other_endings(client, world, steps, final):
     bind(client, SENDER, JIANGCHENG)
     no = submit(client, "objections", objection_body(SENDER, world.records["repairable"].id)).json()["application_no"]
@@ -288,16 +306,20 @@ def test_repair_lifecycle(client, world):
     assert app["deadline"]["label"] == "受理决定：2026年12月1日前（3个工作日）"
     no = app["application_no"]
     refused(client, no, "approve", "submitted", REPAIR)
-    app = run_decisions(client, no, [("accept", "accepted", "2026-12-10"), ("approve", "approved", "2026-12-01")],
-                        REPAIR)
+    app = run_decisions(
+        client, no, [("accept", "accepted", "2026-12-10"), ("approve", "approved", "2026-12-01")], REPAIR
+    )
     assert app["deadline"]["label"] == "结果同步：2026年12月1日前（3个工作日）"
     refused(client, no, "deny", "approved", REPAIR)
 
 
-@pytest.mark.parametrize("steps", [
-    [("reject", "rejected", "")],
-    [("accept", "accepted", "2026-12-10"), ("deny", "denied", "")],
-])
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [("reject", "rejected", "")],
+        [("accept", "accepted", "2026-12-10"), ("deny", "denied", "")],
+    ],
+)
 def test_repair_other_endings(client, world, steps):
     bind(client, SENDER, JIANGCHENG)
     no = submit(client, "repairs", repair_body(SENDER, world.records["repairable"].id)).json()["application_no"]
