@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from credit_backend.models import Application, ApplicationCounter, AuditEntry, CreditRecord, Registration
 from credit_backend.policy.loader import load_policy
-from tests.backend.conftest import ASSISTANT, STAFF
-from tests.backend.test_api_bindings import (
+from tests.backend.api_helpers import (
     API,
     JIANGCHENG,
     LAOWANG,
@@ -27,6 +26,7 @@ from tests.backend.test_api_bindings import (
     repair_body,
     submit,
 )
+from tests.backend.conftest import ASSISTANT, STAFF
 
 SENDER = "tg:5001"
 NUMBER = re.compile(r"^(ZC|CN|YY|XF)-20261126-\d{4}$")

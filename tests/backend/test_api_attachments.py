@@ -10,8 +10,7 @@ import pytest
 from credit_backend.models import Attachment, AuditEntry
 from credit_backend.services import attachments as attachments_service
 from credit_backend.settings import get_settings
-from tests.backend.conftest import ASSISTANT
-from tests.backend.test_api_bindings import (
+from tests.backend.api_helpers import (
     API,
     JIANGCHENG,
     assert_error,
@@ -23,6 +22,7 @@ from tests.backend.test_api_bindings import (
     repair_body,
     submit,
 )
+from tests.backend.conftest import ASSISTANT
 
 SENDER = "tg:7001"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from credit_backend.models import Handoff, Notification
-from tests.backend.conftest import ADMIN, ASSISTANT, STAFF
-from tests.backend.test_api_bindings import (
+from tests.backend.api_helpers import (
     API,
     JIANGCHENG,
     assert_error,
@@ -17,6 +16,7 @@ from tests.backend.test_api_bindings import (
     objection_body,
     submit,
 )
+from tests.backend.conftest import ADMIN, ASSISTANT, STAFF
 
 SENDER = "tg:8001"
 

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from credit_backend.models import Application, CreditRecord, Evaluation, Objection, RepairApplication
 from credit_backend.policy.loader import load_policy
-from tests.backend.conftest import ASSISTANT
-from tests.backend.test_api_bindings import (
+from tests.backend.api_helpers import (
     API,
     BLACKLISTED,
     JIANGCHENG,
@@ -28,6 +27,7 @@ from tests.backend.test_api_bindings import (
     repair_body,
     submit,
 )
+from tests.backend.conftest import ASSISTANT
 
 SENDER = "tg:6001"
 

@@ -10,8 +10,7 @@ import pytest
 from credit_backend.models import CreditRecord, Entity, Evaluation
 from credit_backend.policy.loader import load_policy
 from credit_backend.rules.periods import add_months
-from tests.backend.conftest import ADMIN, ASSISTANT, STAFF
-from tests.backend.test_api_bindings import (
+from tests.backend.api_helpers import (
     API,
     BLACKLISTED,
     JIANGCHENG,
@@ -25,6 +24,7 @@ from tests.backend.test_api_bindings import (
     objection_body,
     submit,
 )
+from tests.backend.conftest import ADMIN, ASSISTANT, STAFF
 
 TODAY = date(2026, 11, 26)
 

@@ -16,8 +16,7 @@ from credit_backend.rules.states import (
     Machine,
     step,
 )
-from tests.backend.conftest import ADMIN, ASSISTANT, STAFF
-from tests.backend.test_api_bindings import (
+from tests.backend.api_helpers import (
     API,
     JIANGCHENG,
     assert_error,
@@ -29,6 +28,7 @@ from tests.backend.test_api_bindings import (
     repair_body,
     submit,
 )
+from tests.backend.conftest import ADMIN, ASSISTANT, STAFF
 
 # --- pure machines --------------------------------------------------------------------------------
 
