@@ -60,8 +60,8 @@ test-telegram: $(VENV)/.installed ## Telegram bridge: mapping, notifier and fake
 test-rasa: validate $(MODEL) ## Rasa: data validation, NLU components, evaluation goals, test stories, actions
 	mkdir -p results
 	$(RASA_PY) -m pytest tests/nlu -q -p no:cacheprovider
-	@# The goal is intent accuracy 0.95 (not met yet: see the issue notes); 0.90 guards against regressions.
-	$(RASA_PY) scripts/nlu_eval.py --model $(MODEL) --check --min-intent-accuracy 0.90 --show-errors 0 --json results/nlu_eval.json
+	@# The goal is intent accuracy 0.95 (see the issue notes); trainings of the same data land 0.947–0.961, so CI guards against regressions at 0.93.
+	$(RASA_PY) scripts/nlu_eval.py --model $(MODEL) --check --min-intent-accuracy 0.93 --show-errors 0 --json results/nlu_eval.json
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
 	$(RASA_PY) -m pytest tests/actions -q -p no:cacheprovider
 
@@ -100,7 +100,7 @@ down: ## stop what `make up` started
 	$(PY) -m bot.runner down
 
 demo: up ## run everything on the demo data and chat in the terminal
-	$(RASA_PY) -m rasa shell --endpoints endpoints.yml --model $(MODEL) --conversation-id web:demo
+	$(PY) -m bot.chat
 
 bench: install $(DEMO_DB) $(MODEL) ## benchmark the assistant through the REST channel (greet vs query, 16 concurrent)
 	$(DEMO_ENV) $(PY) scripts/bench_assistant.py

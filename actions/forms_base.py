@@ -253,17 +253,10 @@ class CreditFormValidation(FormValidationAction, ABC):
         client = get_client()
         if code:
             check = client.check_uscc(code)
-            if not check.get("ok"):
-                buttons = entity_buttons(check.get("suggestions") or [])
-                return self.reject("uscc", dispatcher, tracker, uscc_problem_text(check), buttons)
-            entity = check.get("entity")
+            entity = check.get("entity") if check.get("ok") else None
             if not entity:
-                return self.reject(
-                    "uscc",
-                    dispatcher,
-                    tracker,
-                    f"代码 {check.get('code', code)} 格式正确，但平台上没有找到这个主体。请核对代码，或者告诉我主体名称。",
-                )
+                problem, buttons = code_problem(check, code)
+                return self.reject("uscc", dispatcher, tracker, problem, buttons)
             return self.accept("uscc", entity["uscc"], entity_name=entity.get("name"))
         if len(text) < 2:
             return self.reject("uscc", dispatcher, tracker, "请告诉我主体名称（至少两个字）或统一社会信用代码。")
@@ -293,6 +286,13 @@ class CreditFormValidation(FormValidationAction, ABC):
             text=f"为保护主体信息安全，办理前需要先验证您是「{resolved.get('entity_name', '')}」的经办人。"
         )
         return {"binding_needed": True, "pending_form": self.form_name()}
+
+
+def code_problem(check: dict[str, Any], code: str) -> tuple[str, list[dict[str, str]]]:
+    """Why a code found no entity (the backend's /uscc/check answer), with suggestion buttons."""
+    if not check.get("ok"):
+        return uscc_problem_text(check), entity_buttons(check.get("suggestions") or [])
+    return f"代码 {check.get('code', code)} 格式正确，但平台上没有找到这个主体。请核对代码，或者告诉我主体名称。", []
 
 
 def backend_message(error: BackendError) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -11,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import texts
 from actions.backend import BackendError, BackendUnavailable, CreditBackend, get_client
-from actions.forms_base import CreditFormValidation
+from actions.forms_base import CreditFormValidation, code_problem, latest_entity
 from actions.messages import profile_text, unavailable_text
 
 
@@ -23,7 +24,12 @@ class ValidateQueryForm(CreditFormValidation):
 
 
 class EntityAnswerAction(Action, ABC):
-    """After a one-question form: fetch something about the chosen entity and say it."""
+    """Fetch something about one entity and say it.
+
+    Runs after a one-question form, or straight away when the message itself carries a code
+    ("查一下9122…"): then the code has not been checked yet, and the backend's refusal is explained
+    (the exact problem, and the entity one character away if there is one).
+    """
 
     retry_hint = ""  # appended to the apology when the backend is down
     after = ""  # what the user can do next
@@ -33,7 +39,8 @@ class EntityAnswerAction(Action, ABC):
         """The messages to send; raises the client's exceptions."""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        uscc = tracker.get_slot("uscc")
+        # A code typed in this very message wins over a name the slot may also have taken from it.
+        uscc = latest_entity(tracker, "uscc") or tracker.get_slot("uscc")
         events: list[EventType] = [SlotSet("uscc", None), SlotSet("failed_attempts", None)]
         if not uscc:
             return events
@@ -43,15 +50,27 @@ class EntityAnswerAction(Action, ABC):
             dispatcher.utter_message(text=unavailable_text() + self.retry_hint)
             return events
         except BackendError as error:
-            dispatcher.utter_message(text=error.message)
+            dispatcher.utter_message(**code_error_reply(error, uscc))
             return events
         for message in [*messages, self.after]:
             dispatcher.utter_message(text=message)
         return [*events, SlotSet("last_uscc", uscc)]
 
 
+def code_error_reply(error: BackendError, code: str) -> dict[str, Any]:
+    """The backend refused the code: the same answer as the form gives (exact problem, suggestions)."""
+    if error.code == "USCC_INVALID":
+        check = {"ok": False, "errors": error.details.get("problems"), "suggestions": error.details.get("suggestions")}
+    elif error.code == "ENTITY_NOT_FOUND":
+        check = {"ok": True, "code": code}
+    else:
+        return {"text": error.message}
+    text, buttons = code_problem(check, code)
+    return {"text": text, "buttons": buttons}
+
+
 class ActionQueryCredit(EntityAnswerAction):
-    """Shows the profile of the entity chosen in ``query_form``."""
+    """Shows the public credit profile of the entity (from ``query_form`` or the message's code)."""
 
     retry_hint = "您可以稍后再说一次要查询的主体。"
     after = texts.AFTER_QUERY

@@ -30,6 +30,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_VALUE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -49,6 +50,8 @@ TYPO_FIXES: dict[str, str] = {
     "提个意义": "提个异议",
     "意议": "异议",
     "异意申请": "异议申请",
+    # 异意 (same pinyin yì yì) is a frequent misspelling of 异议 and not a word of its own here.
+    "异意": "异议",
     "信用代马": "信用代码",
     "信用带码": "信用代码",
     "信用报吿": "信用报告",
@@ -229,7 +232,12 @@ class TextNormalizer(GraphComponent):
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Normalise incoming messages in place."""
+        """Normalise incoming messages in place; button payloads are left as they are."""
         for message in messages:
+            text = message.get(TEXT)
+            # "/inform{"uscc":"…"}" is read by Rasa's RegexMessageHandler at the end of the graph:
+            # masking its code would hand the actions XXXXXXXXXXXXXXXXXX instead of the code.
+            if isinstance(text, str) and text.startswith(INTENT_MESSAGE_PREFIX):
+                continue
             self._normalize_message(message)
         return messages

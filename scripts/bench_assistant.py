@@ -1,9 +1,10 @@
 """Benchmark the assistant through Rasa's REST channel (``make bench``): prints figures, asserts nothing.
 
 Measures per-turn latency of a turn with no custom action (a greeting) and of a credit-query turn
-(custom action → backend), sequentially and with 16 concurrent conversations, and the message rate.
-Goals on the 2-core reference machine: query/greet p50 ratio ≤ 1.5, ≥ 25 messages/s at 16 concurrent
-conversations. Needs the services of ``make up`` (started here if they are not running).
+(custom action → backend), sequentially and with 16 concurrent conversations, the message rate, and
+how a turn's latency grows with the length of the conversation. Goals on the 2-core reference
+machine: query/greet p50 ratio ≤ 1.5, ≥ 25 messages/s at 16 concurrent conversations. Needs the
+services of ``make up`` (started here if they are not running).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import statistics
 import time
 import uuid
+from dataclasses import dataclass
 
 import httpx
 
@@ -20,11 +22,23 @@ from bot import runner
 
 GREET = "你好"
 QUERY = "帮我查一下91220202MA0Y3K7Q6L的信用情况"
+GROWTH_BLOCK = 20  # turns per line of the growth table
+
+
+@dataclass(frozen=True)
+class Sample:
+    index: int  # the turn's position in its conversation, from 0
+    kind: str  # "greet" or "query"
+    ms: float
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def p50(samples: list[Sample], kind: str) -> float:
+    return statistics.median(s.ms for s in samples if s.kind == kind)
 
 
 async def turn(client: httpx.AsyncClient, url: str, sender: str, text: str) -> float:
@@ -36,57 +50,69 @@ async def turn(client: httpx.AsyncClient, url: str, sender: str, text: str) -> f
     return (time.perf_counter() - start) * 1000
 
 
-async def conversation(client: httpx.AsyncClient, url: str, turns: int, out: dict[str, list[float]]) -> None:
+async def conversation(client: httpx.AsyncClient, url: str, turns: int, out: list[Sample]) -> None:
     sender = f"web:bench-{uuid.uuid4().hex[:12]}"
     for i in range(turns):
         kind, text = ("greet", GREET) if i % 2 == 0 else ("query", QUERY)
-        out[kind].append(await turn(client, url, sender, text))
+        out.append(Sample(i, kind, await turn(client, url, sender, text)))
 
 
-async def run(url: str, conversations: int, turns: int) -> tuple[dict[str, list[float]], float]:
-    out: dict[str, list[float]] = {"greet": [], "query": []}
+async def run(url: str, conversations: int, turns: int) -> tuple[list[Sample], float]:
+    out: list[Sample] = []
     limits = httpx.Limits(max_connections=conversations)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        await conversation(client, url, 4, {"greet": [], "query": []})  # warm-up
+        await conversation(client, url, 4, [])  # warm-up
         start = time.perf_counter()
         await asyncio.gather(*(conversation(client, url, turns, out) for _ in range(conversations)))
         elapsed = time.perf_counter() - start
     return out, elapsed
 
 
-def report(title: str, out: dict[str, list[float]], elapsed: float) -> float:
-    total = sum(len(v) for v in out.values())
-    print(f"\n{title}: {total} turns in {elapsed:.1f} s → {total / elapsed:.1f} messages/s")
-    for kind, values in out.items():
+def report(title: str, samples: list[Sample], elapsed: float) -> tuple[float, float]:
+    """Prints the figures of one run; returns (messages per second, query/greet p50 ratio)."""
+    print(f"\n{title}: {len(samples)} turns in {elapsed:.1f} s → {len(samples) / elapsed:.1f} messages/s")
+    for kind in ("greet", "query"):
+        values = [s.ms for s in samples if s.kind == kind]
         print(
             f"  {kind:5s} p50 {statistics.median(values):7.1f} ms   p95 {percentile(values, 95):7.1f} ms"
             f"   (n={len(values)})"
         )
-    ratio = statistics.median(out["query"]) / statistics.median(out["greet"])
+    ratio = p50(samples, "query") / p50(samples, "greet")
     print(f"  query/greet p50 ratio {ratio:.2f}")
-    return total / elapsed
+    return len(samples) / elapsed, ratio
+
+
+def report_growth(samples: list[Sample]) -> None:
+    print(f"\ngrowth with the conversation's length (sequential run, p50 per {GROWTH_BLOCK} turns):")
+    for first in range(0, max(s.index for s in samples) + 1, GROWTH_BLOCK):
+        block = [s for s in samples if first <= s.index < first + GROWTH_BLOCK]
+        print(
+            f"  turns {first + 1:3d}–{first + GROWTH_BLOCK:3d}: greet {p50(block, 'greet'):6.1f} ms"
+            f"   query {p50(block, 'query'):6.1f} ms"
+        )
+
+
+def verdict(goal: str, met: bool, figure: float) -> str:
+    return f"{goal} → {'met' if met else 'NOT met'} ({figure:.2f})"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:5005/webhooks/rest/webhook")
-    parser.add_argument("--turns", type=int, default=40, help="turns per conversation")
+    parser.add_argument("--turns", type=int, default=40, help="turns per concurrent conversation")
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     if runner.up(["backend", "actions", "rasa"]) != 0:
         return 1
     sequential, seq_elapsed = asyncio.run(run(args.url, 1, args.turns * 2))
-    report("sequential (1 conversation)", sequential, seq_elapsed)
+    _, seq_ratio = report("sequential (1 conversation)", sequential, seq_elapsed)
     concurrent, con_elapsed = asyncio.run(run(args.url, args.concurrency, args.turns))
-    rate = report(f"concurrent ({args.concurrency} conversations)", concurrent, con_elapsed)
-    ratio = statistics.median(concurrent["query"]) / statistics.median(concurrent["greet"])
-    print(
-        "\ngoals: query/greet p50 ratio ≤ 1.5 →",
-        "met" if ratio <= 1.5 else "NOT met",
-        f"({ratio:.2f}); ≥ 25 messages/s at {args.concurrency} →",
-        "met" if rate >= 25 else "NOT met",
-        f"({rate:.1f})",
-    )
+    rate, con_ratio = report(f"concurrent ({args.concurrency} conversations)", concurrent, con_elapsed)
+    report_growth(sequential)
+    print("\ngoals:")
+    print("  " + verdict("query/greet p50 ratio ≤ 1.5, sequential", seq_ratio <= 1.5, seq_ratio))
+    print("  " + verdict(f"query/greet p50 ratio ≤ 1.5, {args.concurrency} concurrent", con_ratio <= 1.5, con_ratio))
+    print("  " + verdict(f"≥ 25 messages/s at {args.concurrency} concurrent", rate >= 25, rate))
     return 0
 
 

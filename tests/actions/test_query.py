@@ -86,6 +86,48 @@ def test_valid_code_of_unknown_entity_says_not_found(chat: Chat) -> None:
     assert chat.requested == "uscc" and chat.slots["uscc"] is None
 
 
+def ask_directly(chat: Chat, code: str, intent: str = "query_credit", action: str = "action_query_credit") -> Turn:
+    """A message that carries a code goes straight to the answering action (rule, no form)."""
+    chat.user(f"帮我查一下{code}的信用情况", intent, entities={"uscc": code})
+    chat.set_slots(uscc=code)
+    return chat.run(action)
+
+
+def test_code_in_the_message_is_answered_without_a_form(chat: Chat) -> None:
+    answer = ask_directly(chat, JIANGCHENG)
+    assert answer.messages[0]["text"].startswith("【吉林市江城建材有限公司】")
+    assert "信用评价：B 类（信用风险一般）" in answer.messages[0]["text"]
+    assert answer.slot_events() == {"uscc": None, "failed_attempts": None, "last_uscc": JIANGCHENG}
+
+
+def test_wrong_code_in_the_message_is_explained_with_the_suggestion(chat: Chat) -> None:
+    answer = ask_directly(chat, "91220202MA0Y3K7Q6M")
+    assert "校验位不符：按前17位计算第18位应为“L”，您输入的是“M”" in answer.text
+    assert answer.payloads() == [f'/inform{{"uscc":"{JIANGCHENG}"}}']
+    assert "last_uscc" not in answer.slot_events()
+    # The suggestion button is a bare code outside any flow: answered by the same action.
+    assert ask_directly(chat, JIANGCHENG, intent="inform").text.startswith("【吉林市江城建材有限公司】")
+
+
+def test_unknown_code_in_the_message_is_said_plainly(chat: Chat) -> None:
+    unknown = make_uscc("91", "220202", "MA0Y9999")
+    answer = ask_directly(chat, unknown)
+    assert answer.text == f"代码 {unknown} 格式正确，但平台上没有找到这个主体。请核对代码，或者告诉我主体名称。"
+
+
+def test_report_with_the_code_in_the_message(chat: Chat) -> None:
+    answer = ask_directly(chat, JIANGCHENG, intent="request_credit_report", action="action_credit_report")
+    assert "吉林市江城建材有限公司" in answer.messages[0]["text"]
+    assert answer.messages[-1]["text"] == texts.AFTER_REPORT
+
+
+def test_backend_down_on_a_direct_query_apologises(chat: Chat, closed_url: str) -> None:
+    use_backend(closed_url)
+    answer = ask_directly(chat, JIANGCHENG)
+    assert answer.text.startswith("抱歉，信用服务系统暂时无法连接，请稍后再试。")
+    assert "Traceback" not in answer.text
+
+
 def test_query_by_name_with_several_matches_offers_buttons(chat: Chat, backend: BackendProcess) -> None:
     expected = backend.get("/api/v1/entities", q="合作社", limit=10)
     assert expected["total"] > 5

@@ -120,6 +120,14 @@ def test_process_rewrites_message_text(normalizer: TextNormalizer) -> None:
     assert message.get(TEXT) == "YY20261126003X办好了吗"
 
 
+def test_button_payloads_keep_their_codes(normalizer: TextNormalizer) -> None:
+    # Read by Rasa's RegexMessageHandler after the pipeline: the code must reach it unmasked.
+    payload = f'/inform{{"uscc":"{CODE}"}}'
+    message = Message(data={TEXT: payload})
+    normalizer.process([message])
+    assert message.get(TEXT) == payload and message.get(UNMASKED_TEXT) is None
+
+
 def test_process_leaves_empty_messages_alone(normalizer: TextNormalizer) -> None:
     message = Message(data={"intent": "greet"})
     normalizer.process([message])

@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
+from bot import runner
 from tests.telegram.fake_bot_api import FakeBotAPI, User
 from tests.telegram.harness import (
     ASSISTANT_TOKEN,
@@ -32,11 +34,16 @@ from tests.telegram.servers import free_port, wait_until
 pytestmark = pytest.mark.rasa_e2e
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin"
+REDIS_DB = "5"  # a database of its own, emptied before the test
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 REASON = "这条处罚记录的当事人不是我们公司，我们从未收到过该处罚决定书，请核实更正。"
 # Buttons the driver prefers, in order, and the ones it never presses.
 PREFERRED = ("确认提交", "同意", "是", "更正", "继续")
 AVOIDED = ("取消", "转人工", "不", "否", "再看")
+
+
+def redis_db() -> redis.Redis:
+    return redis.Redis(host="127.0.0.1", port=6379, db=int(REDIS_DB))
 
 
 def _model() -> Path:
@@ -55,8 +62,12 @@ def rasa_stack(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
     tmp = tmp_path_factory.mktemp("rasa")
     actions_port, rasa_port = free_port(), free_port()
     env = {**os.environ, "CREDIT_BACKEND_URL": backend.url, "CREDIT_BACKEND_TOKEN": ASSISTANT_TOKEN}
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    # The deployment's own endpoints: conversations in Redis shared by two Rasa workers, so every
+    # turn of the conversation below may land on either worker.
+    env.update(ACTIONS_PORT=str(actions_port), RASA_REDIS_DB=REDIS_DB, SANIC_WORKERS="2")
+    endpoints = runner.rasa_endpoints(env)
+    assert endpoints == "endpoints.yml", "Redis must be running at 127.0.0.1:6379 for this test (.ci/run starts it)"
+    redis_db().flushdb()
     credentials = tmp / "credentials.yml"
     credentials.write_text("rest:\n")  # without it `rasa run` would start the interactive cmdline channel
     actions = Process(
@@ -76,7 +87,7 @@ def rasa_stack(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
             "--model",
             str(model),
             "--endpoints",
-            str(endpoints),
+            str(ROOT / endpoints),
             "--credentials",
             str(credentials),
         ],
@@ -142,6 +153,16 @@ def test_full_conversation_on_telegram(bot_api: FakeBotAPI, backend: Backend, ra
     bot_api.wait_for_message(user.id, "提异议", after=seen, timeout=120)
     wait_until(lambda: not _typing_pending(bot_api, user.id), 120, "the query turn to finish")
 
+    # A mistyped check character: the exact problem, and the entity it was meant to be as a button.
+    seen = len(bot_api.sent_texts(user.id))
+    bot_api.send_text(user, f"查一下{JIANGCHENG[:17]}M")
+    _, wrong = bot_api.wait_for_message(user.id, "您要找的是不是下面这家", after=seen, timeout=120)
+    suggestion = dict(FakeBotAPI.buttons(wrong))[f"吉林市江城建材有限公司（{JIANGCHENG}）"]
+    seen = len(bot_api.sent_texts(user.id))
+    bot_api.press(user, wrong, suggestion)
+    bot_api.wait_for_message(user.id, "【吉林市江城建材有限公司】", after=seen, timeout=120)
+    wait_until(lambda: not _typing_pending(bot_api, user.id), 120, "the suggested entity's profile")
+
     # File an objection through the dialogue, answering whatever the assistant asks.
     seen = len(bot_api.sent_texts(user.id))
     bot_api.send_text(user, "这条处罚记录不是我们公司的，我要提异议")
@@ -180,6 +201,10 @@ def test_full_conversation_on_telegram(bot_api: FakeBotAPI, backend: Backend, ra
 
     backend.decide(no, "accept", "已受理，正在核查")
     bot_api.wait_for_message(user.id, f"（{no}）有了新进展：核查中", timeout=60)
+
+    # The conversation lives in Redis (shared by both Rasa workers), not in one worker's memory.
+    stored = redis_db().get(f"credit:tracker:{sender}")
+    assert stored is not None and no.encode() in stored
 
 
 def _typing_pending(bot_api: FakeBotAPI, chat_id: int) -> bool:
