@@ -46,7 +46,7 @@ def rasa_endpoints(env: dict[str, str]) -> str:
     env.setdefault("RASA_REDIS_PORT", "6379")
     env.setdefault("RASA_REDIS_DB", "2")
     if redis_reachable(env["RASA_REDIS_HOST"], int(env["RASA_REDIS_PORT"])):
-        # Rasa is CPU-bound in one process; a second worker uses the second core (bench: 17.7 → 23–25 msg/s).
+        # A Rasa turn is CPU-bound Python: one worker per core (2 on the reference machine).
         env.setdefault("SANIC_WORKERS", "2")
         return "endpoints.yml"
     print(

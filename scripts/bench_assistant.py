@@ -59,7 +59,9 @@ async def conversation(client: httpx.AsyncClient, url: str, turns: int, out: lis
 
 async def run(url: str, conversations: int, turns: int) -> tuple[list[Sample], float]:
     out: list[Sample] = []
-    limits = httpx.Limits(max_connections=conversations)
+    # No keep-alive, like the Telegram bridge: a kept-alive connection stays with the Rasa worker that accepted it
+    # (measured: all 16 on one of the two workers).
+    limits = httpx.Limits(max_connections=conversations, max_keepalive_connections=0)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         await conversation(client, url, 4, [])  # warm-up
         start = time.perf_counter()

@@ -37,7 +37,11 @@ class RasaClient:
         self.url = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
         self.attempts = attempts
         self.backoff = backoff or Backoff(first=0.5, maximum=4.0)
-        self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+        # A new connection per message: Rasa's workers share one listening socket, and a kept-alive connection
+        # stays with the worker that accepted it, so every chat would be served by one worker.
+        self.client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=5.0), limits=httpx.Limits(max_keepalive_connections=0)
+        )
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -68,8 +68,6 @@ def rasa_stack(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
     endpoints = runner.rasa_endpoints(env)
     assert endpoints == "endpoints.yml", "Redis must be running at 127.0.0.1:6379 for this test (.ci/run starts it)"
     redis_db().flushdb()
-    credentials = tmp / "credentials.yml"
-    credentials.write_text("rest:\n")  # without it `rasa run` would start the interactive cmdline channel
     actions = Process(
         "actions",
         [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
@@ -89,7 +87,7 @@ def rasa_stack(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
             "--endpoints",
             str(ROOT / endpoints),
             "--credentials",
-            str(credentials),
+            str(ROOT / "credentials.yml"),  # the deployment's REST channel (assistant_core/channels.py)
         ],
         env,
         tmp,
@@ -202,9 +200,9 @@ def test_full_conversation_on_telegram(bot_api: FakeBotAPI, backend: Backend, ra
     backend.decide(no, "accept", "已受理，正在核查")
     bot_api.wait_for_message(user.id, f"（{no}）有了新进展：核查中", timeout=60)
 
-    # The conversation lives in Redis (shared by both Rasa workers), not in one worker's memory.
-    stored = redis_db().get(f"credit:tracker:{sender}")
-    assert stored is not None and no.encode() in stored
+    # The conversation lives in Redis (shared by both Rasa workers) as a list of events, not in a worker's memory.
+    stored = redis_db().lrange(f"credit:events:{sender}", 0, -1)
+    assert any(no.encode() in event for event in stored)
 
 
 def _typing_pending(bot_api: FakeBotAPI, chat_id: int) -> bool:

@@ -1,0 +1,83 @@
+"""RulePolicy that builds dialogue states only for the turns its rules can look at.
+
+For every prediction Rasa's RulePolicy turns the whole session into states, twice (once with the
+message's text, once with its intent), formats them all for a debug log and, when no rule applies,
+serialises them all into a lookup key: a turn costs more the longer the session (`make bench`,
+growth table). Its rules decide on the last ``n`` states only, ``n`` being the longest rule (a rule
+is applicable once it has matched further back than its own length), so this policy builds the states
+of the last ``n + 1`` turns and predicts exactly as RulePolicy does. One state more than the longest
+rule keeps a ``conversation_start`` rule from matching a window that merely begins like a conversation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+
+def recent_states(tracker: DialogueStateTracker, domain: Domain, turns: int) -> list[State]:
+    """``tracker.past_states(domain)[-turns:]``, without building the states before them."""
+    applied = tracker.applied_events()
+    first = 1 + sum(isinstance(event, ActionExecuted) for event in applied) - turns
+    replay = tracker.init_copy()
+    states: list[State] = []
+    index = 0
+    # The same walk as DialogueStateTracker.generate_all_prior_trackers: a state before each action and
+    # one at the end; only the last ``turns`` are built.
+    for event in applied:
+        if isinstance(event, ActionExecuted):
+            if index >= first:
+                states.append(domain._clean_state(domain.get_active_state(replay)))
+            index += 1
+        replay.update(event)
+    states.append(domain._clean_state(domain.get_active_state(replay)))
+    return states
+
+
+class _RecentTurns:
+    """What RulePolicy's featuriser reads of a tracker (its past states), limited to the last turns."""
+
+    def __init__(self, tracker: DialogueStateTracker, turns: int) -> None:
+        self._tracker, self._turns = tracker, turns
+
+    def past_states(
+        self,
+        domain: Domain,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: dict[str, Any] | None = None,
+    ) -> list[State]:
+        # RulePolicy asks for plain states; the options only ML policies use are not supported here.
+        if omit_unset_slots or ignore_rule_only_turns:
+            raise NotImplementedError("recent_states builds the states RulePolicy uses only")
+        return recent_states(self._tracker, domain, self._turns)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class RecentTurnsRulePolicy(RulePolicy):
+    """RulePolicy predicting from the last turns only (see the module docstring)."""
+
+    def window(self) -> int | None:
+        """The number of states a prediction needs: the longest rule's, plus one (None before training)."""
+        keys = [*self.lookup.get(RULES, {}), *self.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {})]
+        return 1 + max(len(self._rule_key_to_state(key)) for key in keys) if keys else None
+
+    def _prediction_states(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        use_text_for_last_user_input: bool = False,
+        rule_only_data: dict[str, Any] | None = None,
+    ) -> list[State]:
+        turns = self.window()
+        # Training checks rules against the stories' trackers, which cache their states: only conversations
+        # are cut to the window.
+        if turns is not None and not isinstance(tracker, TrackerWithCachedStates):
+            tracker = _RecentTurns(tracker, turns)  # type: ignore[assignment]
+        return super()._prediction_states(tracker, domain, use_text_for_last_user_input, rule_only_data)
