@@ -7,6 +7,9 @@ growth table). Its rules decide on the last ``n`` states only, ``n`` being the l
 is applicable once it has matched further back than its own length), so this policy builds the states
 of the last ``n + 1`` turns and predicts exactly as RulePolicy does. One state more than the longest
 rule keeps a ``conversation_start`` rule from matching a window that merely begins like a conversation.
+
+`rasa train` warns that "RulePolicy is not included": its check compares the policy class exactly. The
+default rules (restart, back, session start) are RulePolicy's own and work here as well (tests/core).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rasa.core.agent import Agent
 from rasa.core.tracker_store import InMemoryTrackerStore
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Restarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from assistant_core.policies import RecentTurnsRulePolicy, recent_states
@@ -51,3 +51,12 @@ def test_a_form_in_progress_keeps_its_slots_and_loop_in_the_window(agent: Agent)
 def test_the_model_predicts_with_the_recent_turns_policy(agent: Agent) -> None:
     uses = {node.uses for node in agent.processor.model_metadata.predict_schema.nodes.values()}
     assert RecentTurnsRulePolicy in uses
+
+
+def test_default_intents_still_trigger_their_actions(agent: Agent) -> None:
+    # Rasa's training warns that "RulePolicy is not included" (it compares the class exactly); the
+    # subclass keeps RulePolicy's default rules all the same.
+    store = InMemoryTrackerStore(agent.domain)
+    converse(agent, store, "web:restart", ["你好", "/restart"])
+    tracker = run(store.retrieve_full_tracker("web:restart"))
+    assert any(isinstance(event, Restarted) for event in tracker.events)
