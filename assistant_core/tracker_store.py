@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from itertools import islice
 from typing import Any
 
 import redis
@@ -121,14 +122,14 @@ class EventLogRedisTrackerStore(TrackerStore):
             # A capped tracker drops old events, so "events gained" cannot be counted from its length.
             raise ValueError("EventLogRedisTrackerStore needs trackers without max_event_history")
         sender_id = tracker.sender_id
-        events = list(tracker.events)
         position = getattr(tracker, _POSITION, None)
         if position is None:
-            start, kept, replace = self._reconcile(sender_id, events)
+            start, kept, replace = self._reconcile(sender_id, list(tracker.events))
         else:
             start, kept = position
             replace = False
-        new_events = events[kept:]
+        # Only the turn's events: no copy of the whole session on every save.
+        new_events = list(islice(tracker.events, kept, None))
         dumped = [dump_event(event) for event in new_events]
         list_base = start + kept  # list index of the first new event
         session_starts = [list_base + i for i, event in enumerate(new_events) if is_session_start(event)]
@@ -146,7 +147,7 @@ class EventLogRedisTrackerStore(TrackerStore):
             pipe.expire(session_key, self.record_exp)
         pipe.execute()
 
-        setattr(tracker, _POSITION, (start, len(events)))
+        setattr(tracker, _POSITION, (start, len(tracker.events)))
         if self.event_broker and new_events:
             await self._stream_new_events(self.event_broker, new_events, sender_id)
 
