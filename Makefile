@@ -10,7 +10,8 @@ RASA := $(RASA_VENV)/bin/rasa
 RASA_PY := $(RASA_VENV)/bin/python
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 DEMO_DB := var/demo.db
-DEMO_ENV := CREDIT_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB)
+# CREDIT_DEMO=1: the demo runs with the public dev-… tokens, which the backend otherwise refuses.
+DEMO_ENV := CREDIT_DEMO=1 CREDIT_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB)
 
 # Rasa 3.6 needs Python 3.10: `python3.10` on PATH (if it really runs), else the newest pyenv 3.10.
 PY310 ?= $(shell for c in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V | tail -n 1); do \
@@ -19,7 +20,7 @@ PY310 ?= $(shell for c in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo 
 RASA_SOURCES := config.yml domain.yml $(shell find data -type f 2>/dev/null) $(shell find assistant_nlu -name '*.py' 2>/dev/null) assistant_core/importer.py assistant_core/policies.py
 MODEL := models/assistant.tar.gz
 
-.PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-rasa test-telegram-rasa lint \
+.PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-rasa test-telegram-rasa test-security test-contract lint \
 	validate train evaluate demo demo-data up down telegram bench bench-backend clean
 
 help: ## list the commands
@@ -42,7 +43,7 @@ $(RASA_VENV)/.installed: pyproject.toml
 	$(RASA_PY) -m pip install -q -e '.[rasa]' 'pytest>=8,<9'  # pytest 9 needs packaging>=24; Rasa pins <21
 	touch $@
 
-test: install lint test-backend test-telegram test-rasa test-telegram-rasa ## run every test suite (README: the test command)
+test: install lint test-backend test-contract test-telegram test-rasa test-telegram-rasa test-security ## run every test suite (README: the test command)
 
 test-backend: test-sqlite test-postgres ## backend suite on SQLite and on PostgreSQL
 
@@ -53,6 +54,9 @@ test-postgres: $(VENV)/.installed
 	@$(PY) -c "import sqlalchemy as sa; sa.create_engine('$(TEST_POSTGRES_URL)').connect().close()" 2>/dev/null || { \
 		echo "PostgreSQL is not reachable at $(TEST_POSTGRES_URL); start it or set TEST_POSTGRES_URL."; exit 1; }
 	CREDIT_TEST_DATABASE=postgres TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest tests/backend -q -p no:cacheprovider
+
+test-contract: $(VENV)/.installed ## schemathesis: every OpenAPI operation fuzzed against a real backend process
+	$(PY) -m pytest tests/contract -q -p no:cacheprovider
 
 test-telegram: $(VENV)/.installed ## Telegram bridge: mapping, notifier and fake-Bot-API end-to-end tests
 	$(PY) -m pytest tests/telegram -q -p no:cacheprovider -m "not rasa_e2e"
@@ -67,6 +71,9 @@ test-rasa: validate $(MODEL) ## Rasa: data validation, NLU components, evaluatio
 
 test-telegram-rasa: $(VENV)/.installed $(MODEL) ## the Telegram bridge end to end with the real Rasa model
 	$(PY) -m pytest tests/telegram -q -p no:cacheprovider -m rasa_e2e
+
+test-security: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) ## issue 9's attacks against the stack of `make up` (docs/security.md)
+	$(PY) -m pytest tests/security -q -p no:cacheprovider
 
 validate: $(RASA_VENV)/.installed ## rasa data validate (warnings fail)
 	$(RASA) data validate --fail-on-warnings
@@ -100,7 +107,7 @@ down: ## stop what `make up` started
 	$(PY) -m bot.runner down
 
 demo: up ## run everything on the demo data and chat in the terminal
-	$(PY) -m bot.chat
+	$(DEMO_ENV) $(PY) -m bot.chat
 
 bench: install $(DEMO_DB) $(MODEL) ## benchmark the assistant through the REST channel (greet vs query, 16 concurrent)
 	$(DEMO_ENV) $(PY) scripts/bench_assistant.py

@@ -37,7 +37,7 @@ class ActionCheckApplication(Action):
         try:
             if raw:
                 number = application_number(str(raw)) or str(raw)
-                dispatcher.utter_message(text=application_text(get_client().application(number)))
+                dispatcher.utter_message(text=application_text(get_client().application(number, sender_id(tracker))))
             else:
                 self.list_mine(dispatcher, tracker)
         except BackendUnavailable:
@@ -48,8 +48,13 @@ class ActionCheckApplication(Action):
 
     @staticmethod
     def list_mine(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """The sender's applications, newest first, as buttons."""
-        items = get_client().applications(sender_id(tracker))
+        """The sender's applications, newest first, as buttons.
+
+        The backend also lists the applications of entities the sender is bound to; "my applications"
+        are the ones the sender filed.
+        """
+        sender = sender_id(tracker)
+        items = [a for a in get_client().applications(sender) if a.get("sender_id") == sender]
         if not items:
             dispatcher.utter_message(
                 text="没有查到您提交过的申请。如果是在其他渠道提交的，请告诉我申请编号（如 YY-20261126-0003）。"

@@ -4,6 +4,14 @@ Errors are reduced to two exception types so actions can answer politely:
 
 * ``BackendUnavailable``: connection errors, timeouts and 5xx — try again later, keep the answers.
 * ``BackendError``: a 4xx with the API's stable ``code`` and Chinese ``message``.
+
+A hung backend must not stall every conversation: calls have short timeouts (connect 1 s, read 5 s;
+``CREDIT_BACKEND_CONNECT_TIMEOUT`` / ``CREDIT_BACKEND_READ_TIMEOUT``), and a circuit breaker opens after 3
+consecutive unavailable calls (``CREDIT_BACKEND_BREAKER_FAILURES``): for the next 20 s
+(``CREDIT_BACKEND_BREAKER_RESET``) every call fails at once with ``BackendUnavailable``, without a connection,
+so users get the polite "try again later" answers immediately. The first call after that is a trial: it
+closes the breaker if the backend answers, opens it again if not. Only unavailability counts: a 4xx is an
+answer.
 """
 
 from __future__ import annotations
@@ -14,11 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import pybreaker
 import requests
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_TOKEN = "dev-assistant-token"  # the backend's local-demo default (README)
-DEFAULT_TIMEOUT = (3.05, 10.0)  # (connect, read) seconds
+DEFAULT_CONNECT_TIMEOUT = 1.0  # seconds; the backend is on the same host or network
+DEFAULT_READ_TIMEOUT = 5.0  # seconds without a byte of the answer
+DEFAULT_BREAKER_FAILURES = 3  # consecutive unavailable calls that open the breaker
+DEFAULT_BREAKER_RESET = 20.0  # seconds the open breaker fails fast before a trial call
 
 KIND_SEGMENTS = {
     "registration": "registrations",
@@ -29,7 +41,33 @@ KIND_SEGMENTS = {
 
 
 class BackendUnavailable(Exception):
-    """The backend could not be reached, timed out or failed with a 5xx."""
+    """The backend could not be reached, timed out or failed with a 5xx (or the breaker is open)."""
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def default_timeout() -> tuple[float, float]:
+    """(connect, read) seconds from CREDIT_BACKEND_CONNECT_TIMEOUT / CREDIT_BACKEND_READ_TIMEOUT."""
+    return (
+        _env_float("CREDIT_BACKEND_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
+        _env_float("CREDIT_BACKEND_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
+    )
+
+
+def new_breaker(failures: int | None = None, reset_timeout: float | None = None) -> pybreaker.CircuitBreaker:
+    """A breaker that opens after ``failures`` consecutive unavailable calls for ``reset_timeout`` seconds
+    (defaults from CREDIT_BACKEND_BREAKER_FAILURES / CREDIT_BACKEND_BREAKER_RESET)."""
+    return pybreaker.CircuitBreaker(
+        fail_max=failures or int(_env_float("CREDIT_BACKEND_BREAKER_FAILURES", DEFAULT_BREAKER_FAILURES)),
+        reset_timeout=reset_timeout or _env_float("CREDIT_BACKEND_BREAKER_RESET", DEFAULT_BREAKER_RESET),
+        name="credit-backend",
+    )
 
 
 @dataclass
@@ -58,13 +96,16 @@ class CreditBackend:
         self,
         base_url: str | None = None,
         token: str | None = None,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: tuple[float, float] | None = None,
         session: requests.Session | None = None,
+        breaker: pybreaker.CircuitBreaker | None = None,
     ) -> None:
         self.base_url = (base_url or os.environ.get("CREDIT_BACKEND_URL") or DEFAULT_URL).rstrip("/")
         self.token = token if token is not None else os.environ.get("CREDIT_BACKEND_TOKEN", DEFAULT_TOKEN)
-        self.timeout = timeout
+        self.timeout = timeout or default_timeout()
         self.session = session or requests.Session()
+        # One breaker per client; the action server has one client per process (get_client).
+        self.breaker = breaker or new_breaker()
 
     # -- transport ---------------------------------------------------------------------------
 
@@ -80,19 +121,12 @@ class CreditBackend:
         if self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
         all_headers.update(headers or {})
+        query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            response = self.session.request(
-                method,
-                f"{self.base_url}{path}",
-                params={k: v for k, v in (params or {}).items() if v is not None},
-                json=json,
-                headers=all_headers,
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:  # connection refused, timeout, DNS…
-            raise BackendUnavailable(str(exc)) from exc
-        if response.status_code >= 500:
-            raise BackendUnavailable(f"HTTP {response.status_code}")
+            response = self.breaker.call(self._send, method, path, query, json, all_headers)
+        except pybreaker.CircuitBreakerError as exc:  # open, or opened by this very call
+            cause = exc.__context__ if isinstance(exc.__context__, BackendUnavailable) else exc
+            raise BackendUnavailable(f"circuit open: {cause}") from exc
         if response.status_code >= 400:
             raise _error_from(response)
         if not response.content:
@@ -101,6 +135,25 @@ class CreditBackend:
             return response.json()
         except ValueError as exc:
             raise BackendUnavailable("invalid JSON from backend") from exc
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        json: dict[str, Any] | None,
+        headers: dict[str, str],
+    ) -> requests.Response:
+        """One HTTP call; raises BackendUnavailable (what the breaker counts) when the backend did not answer."""
+        try:
+            response = self.session.request(
+                method, f"{self.base_url}{path}", params=params, json=json, headers=headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:  # connection refused, timeout, DNS…
+            raise BackendUnavailable(str(exc)) from exc
+        if response.status_code >= 500:
+            raise BackendUnavailable(f"HTTP {response.status_code}")
+        return response
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -161,8 +214,9 @@ class CreditBackend:
             headers={"Idempotency-Key": key},
         )
 
-    def application(self, application_no: str) -> dict[str, Any]:
-        return self._request("GET", f"/api/v1/applications/{quote(application_no)}")
+    def application(self, application_no: str, sender_id: str) -> dict[str, Any]:
+        """One application, as ``sender_id`` may see it (its filer or bound to its entity; else not found)."""
+        return self._request("GET", f"/api/v1/applications/{quote(application_no)}", params={"sender_id": sender_id})
 
     def applications(self, sender_id: str, uscc: str | None = None) -> list[dict[str, Any]]:
         data = self._request("GET", "/api/v1/applications", params={"sender_id": sender_id, "uscc": uscc})

@@ -16,36 +16,172 @@ which its latest session starts:
   with what is stored: if it continues the stored events the rest is appended, otherwise it replaces the
   latest session.
 
+One-time codes are not kept: a message the user sends while the binding form asks for ``otp_code`` is
+stored with its digits masked (its text, the text and entities of its parse data, the code wherever else it
+appears in the event), and so is every value of the ``otp_code`` slot; events sent to an event broker are
+masked the same way. Only what is stored is masked: the tracker of the turn itself (what the action server
+gets to verify the code) keeps what the user typed.
+
 Configured in endpoints.yml as ``type: assistant_core.tracker_store.EventLogRedisTrackerStore``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    AllSlotsReset,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
-# Attribute set on trackers this store built or saved: (list index of their first event, events stored).
+# Attribute set on trackers this store built or saved: (list index of their first event, events stored,
+# the form state after them).
 _POSITION = "_event_log_position"
+
+# The form that asks for the one-time code, and its slot (domain.yml, actions/binding.py).
+OTP_FORM = "binding_form"
+OTP_SLOT = "otp_code"
+REQUESTED_SLOT = "requested_slot"
+MASK = "*"
+# Elsewhere in a masked message (metadata, other parse data) runs of this many digits typed in it are masked.
+_CODE_RUN = re.compile(r"\d{4,}")
+
+
+class FormState(NamedTuple):
+    """What a user message answers: the active loop and the slot it asks for."""
+
+    active_loop: str | None = None
+    requested_slot: Any = None
+
+    @property
+    def asks_for_code(self) -> bool:
+        return self.active_loop == OTP_FORM and self.requested_slot == OTP_SLOT
+
+
+START = FormState()
+
+
+def next_state(state: FormState, event: Event) -> FormState:
+    """The form state after ``event`` (only what decides whether a user message answers the code question)."""
+    if isinstance(event, ActiveLoop):
+        return state._replace(active_loop=event.name)
+    if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
+        return state._replace(requested_slot=event.value)
+    if isinstance(event, (Restarted, SessionStarted)):
+        return START
+    if isinstance(event, AllSlotsReset):
+        return state._replace(requested_slot=None)
+    return state
+
+
+def fold(events: Iterable[Event], state: FormState = START) -> FormState:
+    for event in events:
+        state = next_state(state, event)
+    return state
+
+
+def _is_digit(char: str) -> bool:
+    return char.isdigit() or unicodedata.normalize("NFKC", char).isdigit()
+
+
+def mask_digits(text: str) -> str:
+    """Every digit (full-width ones included) replaced by ``*``: ``"123456"`` → ``"******"``."""
+    return "".join(MASK if _is_digit(char) else char for char in text)
+
+
+def _mask_runs(value: Any, runs: list[str]) -> Any:
+    """``value`` (JSON data) with every occurrence of the digit runs in ``runs`` masked."""
+    if isinstance(value, str):
+        for run in runs:
+            value = value.replace(run, MASK * len(run))
+        return value
+    if isinstance(value, list):
+        return [_mask_runs(item, runs) for item in value]
+    if isinstance(value, dict):
+        return {key: _mask_runs(item, runs) for key, item in value.items()}
+    return value
+
+
+def _mask_user_message(data: dict[str, Any]) -> dict[str, Any]:
+    """A UserUttered event's dict with the code masked; ``data`` (it shares the event's parse data) is not changed."""
+    data = copy.deepcopy(data)
+    text = str(data.get("text") or "")
+    normal = unicodedata.normalize("NFKC", text)
+    runs = sorted(
+        set(_CODE_RUN.findall(normal))
+        | set(_CODE_RUN.findall(re.sub(r"\s", "", normal)))
+        | set(_CODE_RUN.findall(text)),
+        key=len,
+        reverse=True,
+    )
+    if data.get("text"):
+        data["text"] = mask_digits(text)
+    parse_data = data.get("parse_data")
+    if isinstance(parse_data, dict):
+        if isinstance(parse_data.get("text"), str):
+            parse_data["text"] = mask_digits(parse_data["text"])
+        for entity in parse_data.get("entities") or []:
+            for key in ("value", "text"):
+                if isinstance(entity, dict) and isinstance(entity.get(key), (str, int, float)):
+                    entity[key] = mask_digits(str(entity[key]))
+        data["parse_data"] = _mask_runs(parse_data, runs)
+    if data.get("metadata"):
+        data["metadata"] = _mask_runs(data["metadata"], runs)
+    return data
+
+
+def stored_form(event: Event, state: FormState) -> dict[str, Any]:
+    """The event as stored (and sent to an event broker): ``as_dict()`` with one-time codes masked.
+    ``state`` is the form state before the event."""
+    data = event.as_dict()
+    if isinstance(event, SlotSet) and event.key == OTP_SLOT and isinstance(event.value, (str, int, float)):
+        masked = mask_digits(str(event.value))
+        return data if masked == str(event.value) else {**data, "value": masked}
+    if isinstance(event, UserUttered) and state.asks_for_code:
+        return _mask_user_message(data)
+    return data
+
+
+def stored_forms(events: Iterable[Event], state: FormState = START) -> tuple[list[dict[str, Any]], FormState]:
+    """The events as stored, and the form state after them."""
+    forms = []
+    for event in events:
+        forms.append(stored_form(event, state))
+        state = next_state(state, event)
+    return forms, state
 
 
 def _event_classes() -> dict[str, type[Event]]:
     return {cls.type_name: cls for cls in all_subclasses(Event)}
 
 
-def dump_event(event: Event) -> str:
+def dump(data: dict[str, Any]) -> str:
     # ensure_ascii=False: Chinese text is a third of the size of its \\uXXXX escapes.
-    return json.dumps(event.as_dict(), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def dump_event(event: Event, state: FormState = START) -> str:
+    """The event as stored (one-time codes masked; ``state``: the form state before it)."""
+    return dump(stored_form(event, state))
 
 
 def is_session_start(event: Event) -> bool:
@@ -89,9 +225,12 @@ class EventLogRedisTrackerStore(TrackerStore):
 
     def _build(self, sender_id: str, start: int, raw_events: Sequence[bytes]) -> DialogueStateTracker:
         tracker = self.init_tracker(sender_id)
+        state = START
         for raw in raw_events:
-            tracker.update(self._load_event(raw))
-        setattr(tracker, _POSITION, (start, len(raw_events)))
+            event = self._load_event(raw)
+            tracker.update(event)
+            state = next_state(state, event)
+        setattr(tracker, _POSITION, (start, len(raw_events), state))
         return tracker
 
     def _latest_session_start(self, sender_id: str) -> int:
@@ -124,13 +263,14 @@ class EventLogRedisTrackerStore(TrackerStore):
         sender_id = tracker.sender_id
         position = getattr(tracker, _POSITION, None)
         if position is None:
-            start, kept, replace = self._reconcile(sender_id, list(tracker.events))
+            start, kept, replace, state = self._reconcile(sender_id, list(tracker.events))
         else:
-            start, kept = position
+            start, kept, state = position
             replace = False
         # Only the turn's events: no copy of the whole session on every save.
         new_events = list(islice(tracker.events, kept, None))
-        dumped = [dump_event(event) for event in new_events]
+        forms, state = stored_forms(new_events, state)
+        dumped = [dump(data) for data in forms]
         list_base = start + kept  # list index of the first new event
         session_starts = [list_base + i for i, event in enumerate(new_events) if is_session_start(event)]
 
@@ -147,17 +287,26 @@ class EventLogRedisTrackerStore(TrackerStore):
             pipe.expire(session_key, self.record_exp)
         pipe.execute()
 
-        setattr(tracker, _POSITION, (start, len(tracker.events)))
-        if self.event_broker and new_events:
-            await self._stream_new_events(self.event_broker, new_events, sender_id)
+        setattr(tracker, _POSITION, (start, len(tracker.events), state))
+        if self.event_broker and forms:
+            for data in forms:
+                self.event_broker.publish({"sender_id": sender_id, **data})
 
-    def _reconcile(self, sender_id: str, events: list[Event]) -> tuple[int, int, bool]:
+    async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
+        """Rasa's streaming (``stream_events``), masked as stored; without the conversation before them, a user
+        message is known to answer the code question only if the form's question is among ``new_events``."""
+        for data in stored_forms(new_events)[0]:
+            event_broker.publish({"sender_id": sender_id, **data})
+
+    def _reconcile(self, sender_id: str, events: list[Event]) -> tuple[int, int, bool, FormState]:
         """Where a tracker this store did not read goes: (list index of its first event, how many of its
-        events are already stored there, whether the stored events from that index on are replaced)."""
+        events are already stored there, whether the stored events from that index on are replaced, the form
+        state after the stored ones)."""
         stored = self.red.lrange(self.events_key(sender_id), 0, -1)
         if not stored:
-            return 0, 0, False
-        dumped = [dump_event(event) for event in events]
-        if [raw.decode() for raw in stored] == dumped[: len(stored)]:
-            return 0, len(stored), False  # the whole conversation, continued
-        return self._latest_session_start(sender_id), 0, True
+            return 0, 0, False, START
+        forms, _ = stored_forms(events[: len(stored)])
+        if [raw.decode() for raw in stored] == [dump(data) for data in forms]:
+            # The whole conversation, continued.
+            return 0, len(stored), False, fold(events[: len(stored)])
+        return self._latest_session_start(sender_id), 0, True, START

@@ -2,12 +2,15 @@
 
 Services: the credit backend (uvicorn), the Rasa action server and the Rasa server. Each runs in the
 background with its log in var/log and its pid in var/run; ``up`` returns once every one is healthy.
+The shared secrets (action-server token, channel secrets, web-session key) come from the environment or
+var/secrets.env, generated on first use; every service gets them.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -20,6 +23,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "var" / "run"
 LOG = ROOT / "var" / "log"
+SECRETS = ROOT / "var" / "secrets.env"
+SECRET_NAMES = (
+    "ACTION_SERVER_TOKEN",
+    "ASSISTANT_CHANNEL_SECRET_TG",
+    "ASSISTANT_CHANNEL_SECRET_STAFF",
+    "ASSISTANT_CHANNEL_SECRET_WX",
+    "ASSISTANT_WEB_SESSION_SECRET",
+)
 
 
 @dataclass(frozen=True)
@@ -38,13 +49,60 @@ def redis_reachable(host: str, port: int) -> bool:
         return False
 
 
+def read_secrets(path: Path = SECRETS) -> dict[str, str]:
+    """The ``NAME=value`` lines of ``path`` (none if it does not exist)."""
+    saved: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and not name.strip().startswith("#"):
+                saved[name.strip()] = value.strip()
+    return saved
+
+
+def load_secrets(env: dict[str, str], path: Path = SECRETS) -> None:
+    """Fills ``env`` with the SECRET_NAMES it lacks, from ``path`` (readable by its owner only); names missing
+    there too get a new random value, saved to ``path``."""
+    if all(env.get(name) for name in SECRET_NAMES):
+        return
+    saved = read_secrets(path)
+    new = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES if not saved.get(name)}
+    if new:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as out:
+            if not saved:
+                out.write("# Secrets shared by the services of `make up` (bot/runner.py); generated on first use.\n")
+            out.writelines(f"{name}={value}\n" for name, value in new.items())
+        saved.update(new)
+    for name in SECRET_NAMES:
+        if not env.get(name):
+            env[name] = saved[name]
+
+
+def bind_host(env: dict[str, str]) -> str:
+    """The interface the services listen on: ASSISTANT_BIND_HOST, 127.0.0.1 by default."""
+    return env.get("ASSISTANT_BIND_HOST", "").strip() or "127.0.0.1"
+
+
+def _reachable(host: str) -> str:
+    """The URL host that reaches a server listening on ``host`` from this machine."""
+    if host == "0.0.0.0":
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
 def rasa_endpoints(env: dict[str, str]) -> str:
     """endpoints.yml (Redis tracker and lock store, SANIC_WORKERS Rasa workers, 2 by default) when Redis answers;
     otherwise endpoints.local.yml (in memory, one worker). Fills in the Redis settings in ``env``."""
-    env.setdefault("RASA_ACTIONS_URL", f"http://127.0.0.1:{env.get('ACTIONS_PORT', '5055')}/webhook")
+    env.setdefault("RASA_ACTIONS_URL", f"http://{_reachable(bind_host(env))}:{env.get('ACTIONS_PORT', '5055')}/webhook")
     env.setdefault("RASA_REDIS_HOST", "127.0.0.1")
     env.setdefault("RASA_REDIS_PORT", "6379")
     env.setdefault("RASA_REDIS_DB", "2")
+    # Rasa refuses an endpoints file naming an unset variable; empty means a Redis without a password.
+    env.setdefault("RASA_REDIS_PASSWORD", "")
     if redis_reachable(env["RASA_REDIS_HOST"], int(env["RASA_REDIS_PORT"])):
         # A Rasa turn is CPU-bound Python: one worker per core (2 on the reference machine).
         env.setdefault("SANIC_WORKERS", "2")
@@ -62,6 +120,9 @@ def services(env: dict[str, str]) -> list[Service]:
     actions_port = env.get("ACTIONS_PORT", "5055")
     rasa_port = env.get("RASA_PORT", "5005")
     rasa_bin = str(ROOT / ".venv-rasa" / "bin")
+    host = bind_host(env)
+    # The HTTP API (trackers, events, actions, model) only with a token; the channels and GET / are always served.
+    api = ["--enable-api", "--auth-token", env["RASA_API_TOKEN"]] if env.get("RASA_API_TOKEN") else []
     return [
         Service(
             "backend",
@@ -71,8 +132,19 @@ def services(env: dict[str, str]) -> list[Service]:
         ),
         Service(
             "actions",
-            [f"{rasa_bin}/python", "-m", "rasa_sdk", "--actions", "actions", "--port", actions_port],
-            f"http://127.0.0.1:{actions_port}/health",
+            # rasa_sdk's server, on `host` only and answering only requests with ACTION_SERVER_TOKEN.
+            [
+                f"{rasa_bin}/python",
+                "-m",
+                "assistant_core.action_server",
+                "--actions",
+                "actions",
+                "--interface",
+                host,
+                "--port",
+                actions_port,
+            ],
+            f"http://{_reachable(host)}:{actions_port}/health",
             120,
         ),
         Service(
@@ -80,15 +152,19 @@ def services(env: dict[str, str]) -> list[Service]:
             [
                 f"{rasa_bin}/rasa",
                 "run",
-                "--enable-api",
+                "--interface",
+                host,
                 "--port",
                 rasa_port,
+                "--credentials",
+                "credentials.yml",
                 "--endpoints",
                 env.get("RASA_ENDPOINTS", "endpoints.yml"),
                 "--model",
                 "models",
+                *api,
             ],
-            f"http://127.0.0.1:{rasa_port}/",
+            f"http://{_reachable(host)}:{rasa_port}/",
             300,
         ),
         Service("telegram", [sys.executable, "-m", "bot.telegram"], "", 30),
@@ -127,6 +203,7 @@ def up(names: list[str]) -> int:
     RUN.mkdir(parents=True, exist_ok=True)
     LOG.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    load_secrets(env)
     if not names or "rasa" in names:
         env["RASA_ENDPOINTS"] = rasa_endpoints(env)
     chosen = [s for s in services(env) if not names or s.name in names]

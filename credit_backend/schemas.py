@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # The channel prefix fits notifications.channel (20) and the whole id fits the sender columns (100).
 SENDER_PATTERN = r"^[a-z]{1,19}:[A-Za-z0-9_.@\-]{1,80}$"
+# Row ids are INTEGER columns (32-bit on PostgreSQL): larger numbers can name no row, and beyond 64 bits
+# they could not even be bound as a query parameter, so every id in a path, query or body stays in range.
+ROW_ID_MAX = 2**31 - 1
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable machine-readable code, e.g. VALIDATION_ERROR, APPLICATION_NOT_FOUND")
+    message: str = Field(description="what went wrong and what to do, in Simplified Chinese")
+    details: dict[str, Any] = Field(description="code-specific details, e.g. the invalid fields")
+
+
+class ErrorBody(BaseModel):
+    """Every error response: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorDetail
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """NUL is never meaningful text, and PostgreSQL refuses to store it."""
+        texts = [*value.keys(), *value.values()] if isinstance(value, dict) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise ValueError("contains NUL")
+        return value
 
 
 class SenderBody(_Body):
@@ -50,14 +74,14 @@ class CommitmentIn(SenderBody):
 
 
 class ObjectionIn(SenderBody):
-    record_id: int
+    record_id: int = Field(ge=1, le=ROW_ID_MAX)
     reason: str = Field(min_length=4, max_length=2000)
     requested_outcome: Literal["更正", "撤销"] | None = None
     contact_phone: str | None = Field(default=None, pattern=r"^1\d{10}$")
 
 
 class RepairIn(SenderBody):
-    record_id: int
+    record_id: int = Field(ge=1, le=ROW_ID_MAX)
     corrective_action: str = Field(min_length=4, max_length=2000)
     obligations_fulfilled: bool
     commitment_signed: bool

@@ -29,10 +29,39 @@ class Settings(BaseSettings):
     today: str = ""
     # Where one-time codes go: "outbox" stores them as notifications for the contact.
     otp_driver: str = "outbox"
+    # Limits on one-time codes (counted from the audit log over a sliding window, so they hold across
+    # processes): codes sent per hour and wrong codes per day, per entity and per sender.
+    otp_codes_per_hour_entity: int = Field(default=3, ge=1)
+    otp_codes_per_hour_sender: int = Field(default=5, ge=1)
+    otp_wrong_per_day_entity: int = Field(default=10, ge=1)
+    otp_wrong_per_day_sender: int = Field(default=10, ge=1)
+    # Allows the ``dev-…`` tokens (a local demo); without it the backend refuses to start with them.
+    demo: bool = False
 
     def tokens_for(self, role: str) -> set[str]:
         raw = getattr(self, f"tokens_{role}")
         return {t.strip() for t in raw.split(",") if t.strip()}
+
+    def dev_token_variables(self) -> list[str]:
+        """The token variables holding a ``dev-…`` token (the well-known local-demo defaults)."""
+        return [
+            f"CREDIT_TOKENS_{role.upper()}"
+            for role in ("assistant", "staff", "admin")
+            if any(token.startswith("dev-") for token in self.tokens_for(role))
+        ]
+
+    def check_safe(self) -> None:
+        """Refuse ``dev-…`` tokens unless CREDIT_DEMO=1 says this is a local demo."""
+        unsafe = self.dev_token_variables()
+        if unsafe and not self.demo:
+            raise InsecureConfiguration(
+                f"Refusing to start: {', '.join(unsafe)} contain a 'dev-…' token (the public demo default). "
+                "Set your own secret tokens in these variables, or set CREDIT_DEMO=1 for a local demo."
+            )
+
+
+class InsecureConfiguration(RuntimeError):
+    """The configuration would expose the backend (e.g. publicly known tokens)."""
 
 
 @lru_cache

@@ -1,5 +1,8 @@
 """Benchmark the assistant through Rasa's REST channel (``make bench``): prints figures, asserts nothing.
 
+The conversations use ``bench:`` senders on the development REST channel (the ``web:`` namespace belongs to
+the web channel's signed sessions); the channel, its order of arrival and the turns are those of every channel.
+
 Measures per-turn latency of a turn with no custom action (a greeting) and of a credit-query turn
 (custom action → backend), sequentially and with 16 concurrent conversations, the message rate, and
 how a turn's latency grows with the length of the conversation. Goals on the 2-core reference
@@ -51,7 +54,7 @@ async def turn(client: httpx.AsyncClient, url: str, sender: str, text: str) -> f
 
 
 async def conversation(client: httpx.AsyncClient, url: str, turns: int, out: list[Sample]) -> None:
-    sender = f"web:bench-{uuid.uuid4().hex[:12]}"
+    sender = f"bench:{uuid.uuid4().hex[:12]}"
     for i in range(turns):
         kind, text = ("greet", GREET) if i % 2 == 0 else ("query", QUERY)
         out.append(Sample(i, kind, await turn(client, url, sender, text)))

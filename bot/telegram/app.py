@@ -232,7 +232,7 @@ class Bridge:
 def build_application(config: Config) -> Application:
     bridge = Bridge(
         config,
-        RasaClient(config.rasa_url),
+        RasaClient(config.rasa_url, config.rasa_secret),
         BackendClient(config.backend_url, config.backend_token),
         StateDB(config.state_db),
     )

@@ -27,6 +27,7 @@ class Config:
     webhook_port: int = 8443
     base_url: str = ""  # another Bot API server, e.g. http://127.0.0.1:8081/bot
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_secret: str = ""  # ASSISTANT_CHANNEL_SECRET_TG: signs the requests to Rasa's trusted channel
     backend_url: str = "http://127.0.0.1:8000"
     backend_token: str = "dev-assistant-token"
     state_db: Path = ROOT / "var" / "telegram.db"
@@ -47,8 +48,12 @@ class Config:
 
 
 def load(env: Mapping[str, str] | None = None) -> Config:
-    """Build the configuration from ``env`` (default: the process environment) and validate it."""
-    env = os.environ if env is None else env
+    """Build the configuration from ``env`` (default: the process environment, then var/secrets.env) and
+    validate it."""
+    if env is None:
+        from bot.runner import read_secrets  # the secrets `make up` generated, unless set in the environment
+
+        env = {**read_secrets(), **os.environ}
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather (see docs/telegram.md).")
@@ -64,6 +69,12 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             raise ConfigError(
                 "TELEGRAM_WEBHOOK_SECRET is required in webhook mode: 1-256 characters of A-Z, a-z, 0-9, _ and -."
             )
+    rasa_secret = env.get("ASSISTANT_CHANNEL_SECRET_TG", "").strip()
+    if not rasa_secret:
+        raise ConfigError(
+            "ASSISTANT_CHANNEL_SECRET_TG is not set: the secret the bridge signs its messages to Rasa's trusted "
+            "channel with, the same as the Rasa server's (`make up` keeps it in var/secrets.env; see docs/telegram.md)."
+        )
     try:
         port = int(env.get("TELEGRAM_WEBHOOK_PORT", "8443"))
         interval = float(env.get("TELEGRAM_NOTIFY_INTERVAL", "3"))
@@ -78,6 +89,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         webhook_port=port,
         base_url=env.get("TELEGRAM_BASE_URL", "").strip(),
         rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        rasa_secret=rasa_secret,
         backend_url=env.get("CREDIT_BACKEND_URL", "http://127.0.0.1:8000").rstrip("/"),
         backend_token=env.get("CREDIT_BACKEND_TOKEN", "dev-assistant-token"),
         state_db=Path(env.get("TELEGRAM_STATE_DB", str(ROOT / "var" / "telegram.db"))),

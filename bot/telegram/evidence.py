@@ -114,7 +114,9 @@ class EvidenceService:
             return check.problem or texts.UNSUPPORTED
         requested = application_no_in(caption)
         try:
-            application = target_application(await self.backend.applications(sender), requested)
+            # Evidence goes to the sender's own filings (the list also has those of entities it is bound to).
+            own = [a for a in await self.backend.applications(sender) if a.get("sender_id") == sender]
+            application = target_application(own, requested)
         except BackendUnavailable as exc:
             log.warning("backend unavailable while looking up applications: %s", exc)
             return texts.EVIDENCE_BACKEND_DOWN

@@ -1,13 +1,20 @@
-"""Rasa's REST channel: POST /webhooks/rest/webhook → the list of bot answers."""
+"""Rasa's trusted channel: POST /webhooks/trusted/webhook, signed for the ``tg`` namespace → the bot's answers.
+
+The body is ``{"user": "<Telegram user id>", "message", "metadata"}`` and the request carries X-Channel,
+X-Timestamp and X-Signature (bot/signing.py, secret ASSISTANT_CHANNEL_SECRET_TG); Rasa makes the sender
+``tg:<user id>`` itself and refuses an unsigned request (assistant_core/channels.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
 import httpx
 
+from bot.signing import signed_headers
 from bot.telegram.retry import Backoff
 
 log = logging.getLogger(__name__)
@@ -29,12 +36,16 @@ class RasaClient:
     def __init__(
         self,
         base_url: str,
+        secret: str,
+        channel: str = "tg",
         attempts: int = 4,
         backoff: Backoff | None = None,
         timeout: float = 60.0,
         client: httpx.AsyncClient | None = None,
     ) -> None:
-        self.url = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
+        self.url = f"{base_url.rstrip('/')}/webhooks/trusted/webhook"
+        self.secret = secret
+        self.channel = channel
         self.attempts = attempts
         self.backoff = backoff or Backoff(first=0.5, maximum=4.0)
         # A new connection per message: Rasa's workers share one listening socket, and a kept-alive connection
@@ -47,10 +58,15 @@ class RasaClient:
         await self.client.aclose()
 
     async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        body = {"sender": sender, "message": message, "metadata": metadata}
+        """``sender`` is the conversation id, ``tg:<user id>``; Rasa rebuilds it from the signed channel."""
+        namespace, _, user = sender.partition(":")
+        if namespace != self.channel or not user:
+            raise ValueError(f"sender {sender!r} is not in the {self.channel!r} namespace")
+        body = json.dumps({"user": user, "message": message, "metadata": metadata}, ensure_ascii=False).encode()
         for attempt in range(self.attempts):
+            headers = {"Content-Type": "application/json", **signed_headers(self.secret, self.channel, body)}
             try:
-                resp = await self.client.post(self.url, json=body)
+                resp = await self.client.post(self.url, content=body, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
             except httpx.HTTPError as exc:

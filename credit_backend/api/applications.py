@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Query, Response, UploadFile
 
 from credit_backend.api.deps import AnyCaller, DbSession, StaffCaller
+from credit_backend.api.errors import COMMON_ERRORS, error_responses
 from credit_backend.schemas import SENDER_PATTERN, CommitmentIn, DecisionIn, ObjectionIn, RegistrationIn, RepairIn
 from credit_backend.services import applications as svc
 from credit_backend.services import attachments
 
-router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+router = APIRouter(prefix="/api/v1/applications", tags=["applications"], responses=error_responses(*COMMON_ERRORS))
 IdemKey = Annotated[str, Header(alias="Idempotency-Key", max_length=100)]
+SUBMIT_ERRORS = error_responses(403, 404, 409, 413)
+# The upload route's path: its body may reach attachments.upload_body_limit() (api/limits.py, wired in main.py).
+UPLOAD_PATH = re.compile(r"^/api/v1/applications/[^/]+/attachments/?$")
 
 
 def _submitted(session: DbSession, kind: str, body: Any, key: str, role: str, response: Response) -> dict[str, Any]:
@@ -21,28 +26,28 @@ def _submitted(session: DbSession, kind: str, body: Any, key: str, role: str, re
     return svc.application_view(app)
 
 
-@router.post("/registrations", status_code=201)
+@router.post("/registrations", status_code=201, responses=SUBMIT_ERRORS)
 def submit_registration(
     session: DbSession, who: AnyCaller, body: RegistrationIn, key: IdemKey, response: Response
 ) -> dict[str, Any]:
     return _submitted(session, "registration", body, key, who.role, response)
 
 
-@router.post("/commitments", status_code=201)
+@router.post("/commitments", status_code=201, responses=SUBMIT_ERRORS)
 def submit_commitment(
     session: DbSession, who: AnyCaller, body: CommitmentIn, key: IdemKey, response: Response
 ) -> dict[str, Any]:
     return _submitted(session, "commitment", body, key, who.role, response)
 
 
-@router.post("/objections", status_code=201)
+@router.post("/objections", status_code=201, responses=SUBMIT_ERRORS)
 def submit_objection(
     session: DbSession, who: AnyCaller, body: ObjectionIn, key: IdemKey, response: Response
 ) -> dict[str, Any]:
     return _submitted(session, "objection", body, key, who.role, response)
 
 
-@router.post("/repairs", status_code=201)
+@router.post("/repairs", status_code=201, responses=SUBMIT_ERRORS)
 def submit_repair(
     session: DbSession, who: AnyCaller, body: RepairIn, key: IdemKey, response: Response
 ) -> dict[str, Any]:
@@ -52,20 +57,32 @@ def submit_repair(
 @router.get("")
 def list_applications(
     session: DbSession,
-    _: AnyCaller,
+    who: AnyCaller,
     sender_id: Annotated[str | None, Query(pattern=SENDER_PATTERN)] = None,
     uscc: str | None = None,
     status: str | None = None,
 ) -> dict[str, Any]:
-    return {"items": [svc.application_view(a) for a in svc.list_applications(session, sender_id, uscc, status)]}
+    """Staff: any, ``sender_id`` filters by filer. Assistant: what ``sender_id`` filed or its bound entities'."""
+    if who.unmasked:
+        rows = svc.list_applications(session, sender_id, uscc, status)
+    else:
+        rows = svc.list_applications(session, None, uscc, status, viewer=svc.require_viewer(sender_id))
+    return {"items": [svc.application_view(a) for a in rows]}
 
 
-@router.get("/{application_no}")
-def get_application(session: DbSession, _: AnyCaller, application_no: str) -> dict[str, Any]:
-    return svc.application_view(svc.get_application(session, application_no))
+@router.get("/{application_no}", responses=error_responses(404))
+def get_application(
+    session: DbSession,
+    who: AnyCaller,
+    application_no: str,
+    sender_id: Annotated[str | None, Query(pattern=SENDER_PATTERN)] = None,
+) -> dict[str, Any]:
+    """Staff: any application. Assistant: only for its filer or a sender bound to its entity (else 404)."""
+    viewer = None if who.unmasked else svc.require_viewer(sender_id)
+    return svc.application_view(svc.get_application(session, application_no, viewer))
 
 
-@router.post("/{application_no}/decision")
+@router.post("/{application_no}/decision", responses=error_responses(403, 404, 409, 413))
 def decide(
     session: DbSession,
     who: StaffCaller,
@@ -77,7 +94,11 @@ def decide(
     return svc.application_view(app)
 
 
-@router.post("/{application_no}/attachments", status_code=201)
+@router.post(
+    "/{application_no}/attachments",
+    status_code=201,
+    responses=error_responses(403, 404, 413),
+)
 async def upload_attachment(
     session: DbSession,
     who: AnyCaller,
@@ -85,7 +106,8 @@ async def upload_attachment(
     file: UploadFile,
     sender_id: Annotated[str, Form(pattern=SENDER_PATTERN)],
 ) -> dict[str, Any]:
-    data = await file.read()
+    """Attach a JPG, PNG or PDF file (at most attachment_max_bytes; the type is read from its bytes)."""
+    data = await attachments.read_capped(file)
     return attachments.add(
         session, application_no, sender_id, file.filename or "", file.content_type or "", data, who.role
     )

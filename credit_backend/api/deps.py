@@ -6,7 +6,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from credit_backend.db import read_session_scope, session_scope
@@ -28,13 +29,21 @@ class Caller:
         return ROLES.index(self.role) >= ROLES.index(role)
 
 
-async def caller(authorization: Annotated[str | None, Header()] = None) -> Caller:
+# Documented in OpenAPI as the `bearer` security scheme (not as a header parameter of every route).
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A role token from CREDIT_TOKENS_ASSISTANT, CREDIT_TOKENS_STAFF or CREDIT_TOKENS_ADMIN.",
+)
+
+
+async def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
     """The caller's role. Async because it does no I/O: a sync dependency costs a thread-pool hop."""
-    if not authorization or not authorization.lower().startswith("bearer "):
+    if credentials is None:  # no Authorization header, another scheme, or no token after "Bearer"
         raise DomainError(
             "需要身份凭证：请在请求头 Authorization 中提供 Bearer 令牌。", code="AUTH_REQUIRED", status=401
         )
-    token = authorization[7:].strip()
+    token = credentials.credentials.strip()
     settings = get_settings()
     for role in reversed(ROLES):
         if any(hmac.compare_digest(token, known) for known in settings.tokens_for(role)):

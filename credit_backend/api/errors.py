@@ -9,12 +9,40 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credit_backend.errors import DomainError
+from credit_backend.schemas import ErrorBody
+from credit_backend.services.attachments import too_large_message
 
 log = logging.getLogger(__name__)
+
+INTERNAL_ERROR_MESSAGE = "系统内部出现错误，您的请求未能完成。请稍后再试；如果问题持续，请联系工作人员。"
+
+# What each documented error status means, for the OpenAPI description of every route.
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Invalid request: a field failed validation (code VALIDATION_ERROR, details.fields) or a business rule refused it",
+    401: "Missing or unknown bearer token (AUTH_REQUIRED)",
+    403: "The token's role or the sender may not do this (FORBIDDEN)",
+    404: "No such entity, record, application or notification",
+    409: "Conflicts with the current state, e.g. an open application or a reused Idempotency-Key",
+    410: "The one-time code has expired (OTP_EXPIRED)",
+    413: "The uploaded file (FILE_TOO_LARGE) or the request body (REQUEST_TOO_LARGE) is too large",
+    423: "Identity verification is locked after too many wrong codes (OTP_LOCKED)",
+    429: "Too many one-time codes or wrong codes (OTP_RATE_LIMITED)",
+    500: "Unexpected error (INTERNAL_ERROR); logged on the server, no internals in the answer",
+    503: "The database is unavailable (SERVICE_UNAVAILABLE)",
+}
+# Every /api/v1 route can answer these: validation, authentication, the catch-all and a database outage.
+COMMON_ERRORS = (400, 401, 500, 503)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route or router: each status documented with the ErrorBody schema."""
+    return {status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]} for status in sorted(statuses)}
+
 
 FIELD_LABELS = {
     "sender_id": "会话标识",
@@ -40,6 +68,13 @@ FIELD_LABELS = {
     "summary": "问题摘要",
     "q": "查询内容",
     "limit": "数量",
+    "on": "评估日期",
+    "notification_id": "通知编号",
+    "after_id": "起始编号",
+    "application_no": "申请编号",
+    "file": "文件",
+    "channel": "渠道",
+    "status": "状态",
     "query.code": "统一社会信用代码",  # GET /uscc/check?code=…; in bodies `code` is the one-time code
 }
 
@@ -74,8 +109,54 @@ def _field_message(err: dict[str, Any]) -> tuple[str, str]:
         "string_type": f"“{label}”应为文字",
         "greater_than_equal": f"“{label}”不能小于{ctx.get('ge')}",
         "less_than_equal": f"“{label}”不能大于{ctx.get('le')}",
+        "int_from_float": f"“{label}”应为整数",
+        "value_error": f"“{label}”含有不允许的控制字符" if "NUL" in str(ctx.get("error", "")) else f"“{label}”填写有误",
     }
     return field, messages.get(kind, f"“{label}”填写有误")
+
+
+def too_large_error(uploading: bool) -> tuple[str, str]:
+    """Code and message of a 413: a file upload (multipart) or any other body."""
+    if uploading:
+        return "FILE_TOO_LARGE", too_large_message()
+    return "REQUEST_TOO_LARGE", "请求内容太大，请精简后再提交。"
+
+
+def internal_error_response() -> JSONResponse:
+    return JSONResponse(error_body("INTERNAL_ERROR", INTERNAL_ERROR_MESSAGE), status_code=500)
+
+
+class CatchAllMiddleware:
+    """Turns any unexpected exception into the JSON 500 and logs it with its traceback, once.
+
+    Starlette's own handler for ``Exception`` re-raises after answering (the server logs it again, and the
+    test client raises); this pure ASGI middleware sits inside it and ends the request instead.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except StarletteHTTPException:
+            raise  # BodyTooLarge from outside a route: RequestLimitsMiddleware (api/limits.py) answers it
+        except Exception:
+            log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await internal_error_response()(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -90,10 +171,17 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("VALIDATION_ERROR", message, {"fields": fields}), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        uploading = request.headers.get("content-type", "").lower().startswith("multipart/")
         known = {
+            # FastAPI's "There was an error parsing the body": not JSON/UTF-8, too deeply nested, bad multipart.
+            400: (
+                "VALIDATION_ERROR",
+                "请求内容无法解析：JSON 须为 UTF-8 编码的有效 JSON，上传文件须为 multipart/form-data。请检查后重新提交。",
+            ),
             404: ("NOT_FOUND", "没有这个接口，请核对地址。"),
             405: ("METHOD_NOT_ALLOWED", "接口不支持该请求方法。"),
+            413: too_large_error(uploading),
         }
         code, message = known.get(exc.status_code, ("HTTP_ERROR", "请求无法处理。"))
         return JSONResponse(error_body(code, message), status_code=exc.status_code)
@@ -102,3 +190,18 @@ def install(app: FastAPI) -> None:
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
         log.error("database unavailable: %s", exc)
         return JSONResponse(error_body("SERVICE_UNAVAILABLE", "系统暂时无法访问数据库，请稍后再试。"), status_code=503)
+
+    @app.exception_handler(DataError)
+    async def _bad_data(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the validation let through (e.g. a character PostgreSQL cannot
+        # store): the request's fault, so a 400, but logged so that the missing validation gets added.
+        log.warning("database refused a value in %s %s: %s", request.method, request.url.path, exc.orig)
+        message = "请求中有无法处理的内容（如控制字符或超出范围的数值），请检查后重新提交。"
+        return JSONResponse(error_body("VALIDATION_ERROR", message), status_code=400)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Only reached when CatchAllMiddleware could not answer (an error outside it); the server logs it.
+        return internal_error_response()
+
+    app.add_middleware(CatchAllMiddleware)

@@ -191,7 +191,8 @@ def free_port() -> int:
 
 def start_server(url: str, token: str, workers: int, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "CREDIT_DATABASE_URL": url, "CREDIT_TOKENS_ASSISTANT": token}
+    # A throwaway local server: the staff/admin tokens stay the dev defaults, which need CREDIT_DEMO=1.
+    env = {**os.environ, "CREDIT_DATABASE_URL": url, "CREDIT_TOKENS_ASSISTANT": token, "CREDIT_DEMO": "1"}
     cmd = [
         sys.executable, "-m", "uvicorn", "credit_backend.main:app",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, text, true
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from credit_backend.models.base import Base, utcnow
 from credit_backend.models.entity import Entity
 from credit_backend.models.record import CreditRecord
+from credit_backend.rules.states import MACHINES
 
 
 class Application(Base):
@@ -108,10 +109,22 @@ class Objection(Application):
     requested_outcome: Mapped[str | None] = mapped_column(String(10))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     correct_due: Mapped[date | None]
+    # True while the objection is open (kept in step with ``status`` by ``_sync_open``); the partial
+    # unique index lets the database, not a racy read, guarantee one open objection per record.
+    is_open: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     record: Mapped[CreditRecord] = relationship(foreign_keys=[record_id])
 
     __mapper_args__ = {"polymorphic_identity": "objection"}
+    __table_args__ = (
+        Index(
+            "uq_objections_open_record",
+            "record_id",
+            unique=True,
+            sqlite_where=text("is_open"),
+            postgresql_where=text("is_open"),
+        ),
+    )
 
 
 class RepairApplication(Application):
@@ -125,10 +138,30 @@ class RepairApplication(Application):
     obligations_fulfilled: Mapped[bool]
     commitment_text: Mapped[list[str]] = mapped_column(JSON)
     regime: Mapped[str] = mapped_column(String(100))
+    is_open: Mapped[bool] = mapped_column(default=True, server_default=true())  # as Objection.is_open
 
     record: Mapped[CreditRecord] = relationship(foreign_keys=[record_id])
 
     __mapper_args__ = {"polymorphic_identity": "repair"}
+    __table_args__ = (
+        Index(
+            "uq_repair_applications_open_record",
+            "record_id",
+            unique=True,
+            sqlite_where=text("is_open"),
+            postgresql_where=text("is_open"),
+        ),
+    )
+
+
+@event.listens_for(Objection, "before_insert")
+@event.listens_for(Objection, "before_update")
+@event.listens_for(RepairApplication, "before_insert")
+@event.listens_for(RepairApplication, "before_update")
+def _sync_open(mapper: Mapper[Any], _connection: Any, app: Objection | RepairApplication) -> None:
+    """``is_open`` follows the status on every write, whoever changes the status."""
+    if app.status is not None:
+        app.is_open = MACHINES[mapper.polymorphic_identity].is_open(app.status)
 
 
 class ApplicationCounter(Base):

@@ -47,3 +47,9 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    # The one-time-code limits count rows by (action, target|actor) over a time window.
+    __table_args__ = (
+        Index("ix_audit_log_action_target_at", "action", "target", "at"),
+        Index("ix_audit_log_action_actor_at", "action", "actor", "at"),
+    )

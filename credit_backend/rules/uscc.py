@@ -108,6 +108,7 @@ JILIN_REGIONS: dict[str, str] = {
 
 _UNKNOWN = "未知"
 _MAX_REPORTED_POSITIONS = 3
+_DIGITS = frozenset("0123456789")
 
 # Candidate codes in free text: 18 characters over CHARSET (either case), optionally with a single
 # space or hyphen between characters. Guards are ASCII-only because Chinese text has no word
@@ -206,6 +207,20 @@ def _charset_problem(code: str) -> UsccProblem | None:
     return UsccProblem("USCC_CHARSET", message, shown[0][0])
 
 
+def _region_problem(code: str) -> UsccProblem | None:
+    """GB 32100-2015 §4: positions 3-8 are the GB/T 2260 region code, six digits; the check character
+    alone does not catch letters there."""
+    bad = [(i + 1, ch) for i, ch in enumerate(code[2:8], start=2) if ch not in _DIGITS]
+    if not bad:
+        return None
+    listing = "、".join(f"第{pos}位“{ch}”" for pos, ch in bad[:_MAX_REPORTED_POSITIONS])
+    return UsccProblem(
+        "USCC_REGION",
+        f"第3–8位是登记管理机关行政区划码，应为6位数字，{listing}不是数字。请与营业执照核对",
+        bad[0][0],
+    )
+
+
 def _warnings(code: str) -> list[UsccProblem]:
     """Warnings for an 18-character code over CHARSET."""
     found: list[UsccProblem] = []
@@ -245,6 +260,9 @@ def validate_uscc(raw: str) -> UsccResult:
     if charset_problem is not None:
         errors.append(charset_problem)
     if not errors:
+        region_problem = _region_problem(code)
+        if region_problem is not None:
+            errors.append(region_problem)
         expected = compute_check_char(code[:17])
         if code[17] != expected:
             errors.append(
@@ -260,11 +278,11 @@ def validate_uscc(raw: str) -> UsccResult:
 
 
 def one_char_corrections(code: str) -> list[str]:
-    """Every mod-31-valid code that differs from ``code`` in exactly one position.
+    """Every valid code (mod-31 check, digits in the region code) that differs from ``code`` in one position.
 
     For positions 1-17 exactly one replacement restores the check (weights are invertible mod 31),
-    and position 18 can be replaced by the computed check character, so an invalid code has
-    exactly 18 corrections and a valid one has none. A code with exactly one character outside the
+    and position 18 can be replaced by the computed check character, so an invalid code has at most
+    18 corrections (fewer when a replacement would put a letter into the region code) and a valid one none. A code with exactly one character outside the
     charset (O typed for 0, I for 1) has at most one correction: the value that makes that position
     valid. Returns [] for the wrong length or several bad characters.
     """
@@ -276,7 +294,9 @@ def one_char_corrections(code: str) -> list[str]:
     if bad:
         i = bad[0]
         candidates = (code[:i] + ch + code[i + 1 :] for ch in CHARSET)
-        return [c for c in candidates if (_weighted_sum(c[:17]) + _VALUE[c[17]]) % _MOD == 0]
+        return [
+            c for c in candidates if (_weighted_sum(c[:17]) + _VALUE[c[17]]) % _MOD == 0 and _DIGITS.issuperset(c[2:8])
+        ]
     # A code is valid iff (weighted sum of 1-17 + value of 18) == 0 (mod 31).
     error = (_weighted_sum(code[:17]) + _VALUE[code[17]]) % _MOD
     if error == 0:
@@ -286,7 +306,7 @@ def one_char_corrections(code: str) -> list[str]:
         new_value = (_VALUE[code[i]] - error * _INV_WEIGHTS[i]) % _MOD
         result.append(code[:i] + CHARSET[new_value] + code[i + 1 :])
     result.append(code[:17] + compute_check_char(code[:17]))
-    return result
+    return [c for c in result if _DIGITS.issuperset(c[2:8])]
 
 
 def describe_uscc(code: str) -> UsccInfo:
@@ -303,7 +323,6 @@ def describe_uscc(code: str) -> UsccInfo:
 
 
 _BODY_OK = frozenset(CHARSET)
-_DIGITS = frozenset("0123456789")
 
 
 def make_uscc(prefix2: str, region6: str, body8: str) -> str:

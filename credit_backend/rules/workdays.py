@@ -1,8 +1,10 @@
 """Chinese working-day arithmetic for statutory deadlines.
 
 Wraps ``chinese_calendar`` (which only knows 2004-2026 and raises NotImplementedError beyond) with
-an override table for later years and a Monday-Friday fallback, so that a deadline crossing into an
-unpublished year is computed and flagged provisional instead of crashing.
+an override table for later years and a fallback, so that a deadline crossing into an unpublished year
+is computed and flagged provisional instead of crashing. The fallback counts Monday-Friday less the
+holidays whose dates the law itself fixes (see ``statutory_holidays``); the State Council's yearly
+schedule adds the lunar holidays, bridges and make-up workdays that only it can set.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "YearSchedule",
     "add_working_days",
     "default_calendar",
+    "statutory_holidays",
     "working_days_between",
 ]
 
@@ -29,6 +32,20 @@ PACKAGE_YEARS: range = range(min(chinese_calendar.holidays).year, max(chinese_ca
 
 _ONE_DAY = timedelta(days=1)
 _SATURDAY = 5
+# 《全国年节及纪念日放假办法》第二条 (国务院令第795号, in force since 2025-01-01): the holidays on fixed
+# Gregorian dates — 元旦 1月1日, 劳动节 5月1日至2日, 国庆节 10月1日至3日. 清明节 is the day of the 清明 solar
+# term, which chinese_calendar computes for any year. 春节, 端午节 and 中秋节 follow the lunar calendar.
+_FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+
+
+@lru_cache(maxsize=16)
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The holidays of ``year`` that the law dates without waiting for the yearly schedule."""
+    fixed = {date(year, month, day) for month, day in _FIXED_HOLIDAYS}
+    qingming = [
+        d for d, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10)) if name == "清明"
+    ]
+    return frozenset(fixed | set(qingming))
 
 
 @dataclass(frozen=True)
@@ -56,12 +73,12 @@ class Deadline:
     start: date
     working_days: int
     due: date
-    # True when any day counted lies in a year without an official schedule (Mon-Fri assumed).
+    # True when any day counted lies in a year without an official schedule (the fallback assumed).
     provisional: bool
 
 
 class WorkCalendar:
-    """Working-day calendar: overrides, then chinese_calendar, then Monday-Friday."""
+    """Working-day calendar: overrides, then chinese_calendar, then Monday-Friday less the statutory holidays."""
 
     def __init__(self, overrides: Mapping[int, YearSchedule] | None = None) -> None:
         self._overrides: dict[int, YearSchedule] = dict(overrides or {})
@@ -87,7 +104,7 @@ class WorkCalendar:
             return d.weekday() < _SATURDAY and d not in schedule.holidays
         if d.year in PACKAGE_YEARS:
             return bool(chinese_calendar.is_workday(d))
-        return d.weekday() < _SATURDAY
+        return d.weekday() < _SATURDAY and d not in statutory_holidays(d.year)
 
     def add_working_days(self, start: date, n: int) -> Deadline:
         """The n-th working day after ``start``; the day of receipt is not counted (民法典 第201条).

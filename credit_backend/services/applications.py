@@ -11,15 +11,15 @@ import json
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from credit_backend import clock
-from credit_backend.errors import Conflict, DomainError, NotFound
-from credit_backend.models import Application, ApplicationCounter, ApplicationEvent, Entity
+from credit_backend.errors import Conflict, DomainError, NotFound, invalid_field
+from credit_backend.models import Application, ApplicationCounter, ApplicationEvent, Binding, Entity
 from credit_backend.rules.appno import format_application_no, parse_application_no
 from credit_backend.rules.states import IllegalTransition, Machine, Transition, step
 from credit_backend.rules.workdays import Deadline
@@ -92,14 +92,44 @@ def _existing(session: Session, sender_id: str, key: str, digest: str) -> Applic
     return app
 
 
+_SUBMIT_ATTEMPTS = 3  # a lost race is settled on the next look; more rounds only guard against bad luck
+
+
 def submit(session: Session, kind: str, body: SenderBody, idempotency_key: str, role: str) -> tuple[Application, bool]:
-    """File an application; returns it and whether it was created now (False: an idempotent retry)."""
+    """File an application; returns it and whether it was created now (False: an idempotent retry).
+
+    Races are settled by the database: the unique (sender, Idempotency-Key) constraint and the partial
+    unique index on a record's open objection / repair. A request that loses one rolls back and looks
+    again, so a retry with the same key always gets the first answer, and a second application for the
+    same record gets the 409 DUPLICATE_APPLICATION that names the open one.
+    """
     if not idempotency_key or len(idempotency_key) > 100:
         raise DomainError("提交申请需要请求头 Idempotency-Key（不超过100个字符）。", code="VALIDATION_ERROR")
     digest = request_hash(body)
-    existing = _existing(session, body.sender_id, idempotency_key, digest)
-    if existing is not None:
-        return existing, False
+    for attempt in range(_SUBMIT_ATTEMPTS):
+        existing = _existing(session, body.sender_id, idempotency_key, digest)
+        if existing is not None:
+            return existing, False
+        try:
+            return _create(session, kind, body, idempotency_key, digest, role), True
+        except IntegrityError:
+            # A concurrent request won the race: the next round answers with its application or a 409.
+            session.rollback()
+            if attempt == _SUBMIT_ATTEMPTS - 1:
+                raise
+        except Conflict as exc:
+            session.rollback()
+            if exc.code == "DUPLICATE_APPLICATION":
+                # The open application may be this very request's first attempt, committed meanwhile.
+                existing = _existing(session, body.sender_id, idempotency_key, digest)
+                if existing is not None:
+                    return existing, False
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _create(session: Session, kind: str, body: SenderBody, idempotency_key: str, digest: str, role: str) -> Application:
+    """Build, number and store a new application in one transaction (raises IntegrityError on a race)."""
     handler = handler_for(kind)
     entity = get_entity(session, body.uscc)
     bindings.require_binding(session, body.sender_id, entity)
@@ -118,16 +148,8 @@ def submit(session: Session, kind: str, body: SenderBody, idempotency_key: str, 
     )
     session.add(app)
     audit(session, role, body.sender_id, f"submit_{kind}", app.application_no)
-    try:
-        session.commit()
-    except IntegrityError:
-        # A concurrent retry with the same key won the race: answer with its application.
-        session.rollback()
-        existing = _existing(session, body.sender_id, idempotency_key, digest)
-        if existing is None:
-            raise
-        return existing, False
-    return app, True
+    session.commit()
+    return app
 
 
 def _set_deadline(app: Application, deadline: Deadline | None) -> None:
@@ -136,7 +158,12 @@ def _set_deadline(app: Application, deadline: Deadline | None) -> None:
     app.due_provisional = deadline.provisional if deadline else False
 
 
-def get_application(session: Session, raw_no: str) -> Application:
+def get_application(session: Session, raw_no: str, viewer: str | None = None) -> Application:
+    """The application with this number; with ``viewer`` (a sender id), only if that sender may see it.
+
+    An application the viewer may not see is "not found", word for word like a number that does not
+    exist, so sequential numbers cannot be probed.
+    """
     parsed = parse_application_no(raw_no)
     if parsed is None:
         raise DomainError(
@@ -144,15 +171,47 @@ def get_application(session: Session, raw_no: str) -> Application:
             code="APPLICATION_NO_INVALID",
         )
     app = session.scalar(select(Application).where(Application.application_no == str(parsed)))
-    if app is None:
+    if app is None or (viewer is not None and not visible_to(session, app, viewer)):
         raise NotFound(f"没有找到申请编号 {parsed} 的申请，请核对编号。", code="APPLICATION_NOT_FOUND")
     return app
 
 
+def visible_to(session: Session, app: Application, sender_id: str) -> bool:
+    """Its filer, or a sender with an active binding to its entity, may see an application."""
+    return app.sender_id == sender_id or app.entity_id in _bound_entity_ids(session, sender_id)
+
+
+def _bound_entity_ids(session: Session, sender_id: str) -> set[int]:
+    rows = session.scalars(
+        select(Binding.entity_id).where(Binding.sender_id == sender_id, Binding.bound_until > clock.now())
+    )
+    return set(rows)
+
+
+def require_viewer(sender_id: str | None) -> str:
+    """The assistant reads applications on behalf of a sender, who must be named."""
+    if not sender_id:
+        raise invalid_field(
+            "sender_id",
+            "助手查询申请时必须提供 sender_id（提问用户的会话标识），只能查询其本人提交或已认证主体的申请。",
+            "必须提供",
+        )
+    return sender_id
+
+
 def list_applications(
-    session: Session, sender_id: str | None, uscc: str | None, status: str | None, limit: int = 50
+    session: Session,
+    sender_id: str | None,
+    uscc: str | None,
+    status: str | None,
+    limit: int = 50,
+    viewer: str | None = None,
 ) -> list[Application]:
+    """Newest first. ``viewer``: only what that sender may see (filed by it, or of an entity it is bound to)."""
     query = select(Application)
+    if viewer is not None:
+        bound = _bound_entity_ids(session, viewer)
+        query = query.where(or_(Application.sender_id == viewer, Application.entity_id.in_(bound)))
     if sender_id:
         query = query.where(Application.sender_id == sender_id)
     if uscc:

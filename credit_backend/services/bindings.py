@@ -16,11 +16,17 @@ from credit_backend.errors import DomainError, Forbidden
 from credit_backend.models import Binding, BindingChallenge, Entity
 from credit_backend.policy.loader import load_policy
 from credit_backend.rules.masking import mask_phone
+from credit_backend.services import otp_limits
 from credit_backend.services.common import audit, notify
 from credit_backend.services.entities import get_entity
 
-# Six digits have little entropy, so the hash is not what protects them (the 5-try lock and the
-# 10-minute expiry are); argon2 keeps a leaked table from handing out live codes directly.
+# Before a code is sent: every limit (a sender or entity under a guessing attack gets no new codes either).
+START_LIMITS = ("codes_per_hour_entity", "codes_per_hour_sender", "wrong_per_day_entity", "wrong_per_day_sender")
+# Before a code is checked: the failure limits (no more guesses, right or wrong, once they are reached).
+VERIFY_LIMITS = ("wrong_per_day_entity", "wrong_per_day_sender")
+
+# Six digits have little entropy, so the hash is not what protects them (the 5-try lock, the per-entity
+# and per-sender limits of otp_limits and the 10-minute expiry are); argon2 keeps a leaked table from handing out live codes directly.
 # Light parameters: a code is hashed once and checked at most five times.
 _HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 
@@ -41,6 +47,8 @@ def deliver_code(session: Session, entity: Entity, code: str, minutes: int) -> N
 def start(session: Session, sender_id: str, raw_uscc: str, role: str) -> dict[str, Any]:
     rules = load_policy().identity_binding
     entity = get_entity(session, raw_uscc)
+    otp_limits.serialize(session)
+    otp_limits.enforce(session, entity, sender_id, role, START_LIMITS)
     now = clock.now()
     locked = session.scalar(
         select(BindingChallenge).where(
@@ -98,6 +106,8 @@ def start(session: Session, sender_id: str, raw_uscc: str, role: str) -> dict[st
 def verify(session: Session, sender_id: str, raw_uscc: str, code: str, role: str) -> dict[str, Any]:
     rules = load_policy().identity_binding
     entity = get_entity(session, raw_uscc)
+    otp_limits.serialize(session)
+    otp_limits.enforce(session, entity, sender_id, role, VERIFY_LIMITS)
     challenge = session.scalar(
         select(BindingChallenge)
         .where(

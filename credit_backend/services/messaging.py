@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credit_backend import clock
-from credit_backend.errors import NotFound
+from credit_backend.errors import Forbidden, NotFound
 from credit_backend.models import Handoff, Notification
 from credit_backend.rules.masking import mask_phone
 from credit_backend.rules.uscc import normalize_uscc
@@ -36,17 +36,31 @@ def notification_view(n: Notification, unmasked: bool) -> dict[str, Any]:
     }
 
 
-def pending(session: Session, channel: str, after_id: int, limit: int, include_delivered: bool) -> list[Notification]:
+OTP_STAFF_ONLY = "验证码短信只能由工作人员账号（短信网关）读取和确认发送。"
+OTP_CHANNEL = "sms"  # where one-time codes go (services.bindings.deliver_code)
+
+
+def pending(
+    session: Session, channel: str, after_id: int, limit: int, include_delivered: bool, staff: bool = True
+) -> list[Notification]:
+    """A channel's notifications after ``after_id``; one-time codes only for staff (403 for the SMS feed)."""
+    if not staff and channel == OTP_CHANNEL:
+        raise Forbidden(OTP_STAFF_ONLY, code="FORBIDDEN")
     query = select(Notification).where(Notification.channel == channel, Notification.id > after_id)
+    if not staff:
+        query = query.where(Notification.kind != "otp")
     if not include_delivered:
         query = query.where(Notification.delivered_at.is_(None))
     return list(session.scalars(query.order_by(Notification.id).limit(limit)))
 
 
-def mark_delivered(session: Session, notification_id: int) -> Notification:
+def mark_delivered(session: Session, notification_id: int, staff: bool = True) -> Notification:
+    """Record delivery; a one-time code only by staff (the SMS gateway), never by the assistant."""
     n = session.get(Notification, notification_id)
     if n is None:
         raise NotFound(f"没有编号为 {notification_id} 的通知。", code="NOTIFICATION_NOT_FOUND")
+    if n.kind == "otp" and not staff:
+        raise Forbidden(OTP_STAFF_ONLY, code="FORBIDDEN")
     if n.delivered_at is None:  # idempotent: the first delivery time stays
         n.delivered_at = clock.now()
         session.commit()

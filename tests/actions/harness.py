@@ -82,10 +82,12 @@ class BackendProcess(DemoBackend):
         self.post("/api/v1/bindings/verify", {"sender_id": sender_id, "uscc": uscc, "code": self.latest_otp(uscc)})
 
     def application(self, number: str) -> dict[str, Any]:
-        return self.get(f"/api/v1/applications/{number}")
+        """What the backend holds (read with staff rights: the assistant sees only a sender's own)."""
+        return self.get(f"/api/v1/applications/{number}", STAFF_TOKEN)
 
     def applications(self, sender_id: str) -> list[dict[str, Any]]:
-        return self.get("/api/v1/applications", sender_id=sender_id)["items"]
+        """The applications ``sender_id`` filed (staff rights: filtered by filer)."""
+        return self.get("/api/v1/applications", STAFF_TOKEN, sender_id=sender_id)["items"]
 
     def records(self, uscc: str) -> list[dict[str, Any]]:
         return self.get(f"/api/v1/entities/{uscc}/records")["items"]

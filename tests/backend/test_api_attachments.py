@@ -22,7 +22,7 @@ from tests.backend.api_helpers import (
     repair_body,
     submit,
 )
-from tests.backend.conftest import ASSISTANT
+from tests.backend.conftest import ASSISTANT, STAFF
 
 SENDER = "tg:7001"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -67,7 +67,7 @@ def test_png_is_attached_to_an_objection(client, objection_no, attachments_dir, 
     )
     stored = Path(attachments_dir) / digest[:2] / digest
     assert stored.read_bytes() == PNG
-    app = client.get(f"{API}/applications/{objection_no.lower()}", headers=ASSISTANT).json()
+    app = client.get(f"{API}/applications/{objection_no.lower()}", headers=STAFF).json()
     assert app["attachments"] == [
         {"id": meta["id"], "filename": "evidence.png", "content_type": "image/png", "size": len(PNG), "sha256": digest}
     ]
@@ -81,7 +81,7 @@ def test_pdf_is_attached_to_a_repair(client, world):
     assert r.status_code == 201, r.text
     assert r.json()["filename"] == "罚款缴纳凭证.pdf"
     assert r.json()["size"] == len(PDF)
-    assert [a["filename"] for a in client.get(f"{API}/applications/{no}", headers=ASSISTANT).json()["attachments"]] == [
+    assert [a["filename"] for a in client.get(f"{API}/applications/{no}", headers=STAFF).json()["attachments"]] == [
         "罚款缴纳凭证.pdf"
     ]
 
@@ -90,7 +90,7 @@ def test_several_files_in_order_and_the_path_is_stripped(client, objection_no):
     assert upload(client, objection_no, PNG, "../../etc/passwd.png").json()["filename"] == "passwd.png"
     assert upload(client, objection_no, PDF, "b.pdf", "application/pdf").status_code == 201
     names = [
-        a["filename"] for a in client.get(f"{API}/applications/{objection_no}", headers=ASSISTANT).json()["attachments"]
+        a["filename"] for a in client.get(f"{API}/applications/{objection_no}", headers=STAFF).json()["attachments"]
     ]
     assert names == ["passwd.png", "b.pdf"]
 
@@ -110,7 +110,7 @@ def test_empty_file_is_refused(client, objection_no, session):
 def test_file_over_ten_megabytes_is_refused(client, objection_no, session, attachments_dir):
     big = b"\x89PNG" + b"\x00" * (10 * 1024 * 1024 - 3)
     assert len(big) == get_settings().attachment_max_bytes + 1
-    assert_error(upload(client, objection_no, big), 400, "ATTACHMENT_TOO_LARGE", "超过10MB")
+    assert_error(upload(client, objection_no, big), 413, "FILE_TOO_LARGE", "不能超过10MB")
     assert count(session, Attachment) == 0
     digest = hashlib.sha256(big).hexdigest()
     assert not (Path(attachments_dir) / digest[:2] / digest).exists()
@@ -118,8 +118,9 @@ def test_file_over_ten_megabytes_is_refused(client, objection_no, session, attac
 
 def test_limit_follows_the_setting(client, objection_no, session, monkeypatch):
     monkeypatch.setattr(get_settings(), "attachment_max_bytes", 2 * 1024 * 1024)
-    assert upload(client, objection_no, b"\x00" * (2 * 1024 * 1024)).status_code == 201
-    assert_error(upload(client, objection_no, b"\x00" * (2 * 1024 * 1024 + 1)), 400, "ATTACHMENT_TOO_LARGE", "超过2MB")
+    assert upload(client, objection_no, PNG + b"\x00" * (2 * 1024 * 1024 - len(PNG))).status_code == 201
+    too_big = PNG + b"\x00" * (2 * 1024 * 1024 + 1 - len(PNG))
+    assert_error(upload(client, objection_no, too_big), 413, "FILE_TOO_LARGE", "不能超过2MB")
     assert count(session, Attachment) == 1
 
 
@@ -129,7 +130,7 @@ def test_limit_is_checked_by_the_service_too(world, session, monkeypatch, client
 
     with pytest.raises(DomainError) as info:
         attachments_service.add(session, objection_no, SENDER, "a.png", "image/png", b"x" * 11, "assistant")
-    assert info.value.code == "ATTACHMENT_TOO_LARGE"
+    assert (info.value.code, info.value.status) == ("FILE_TOO_LARGE", 413)
     session.rollback()
     assert count(session, Attachment) == 0
 

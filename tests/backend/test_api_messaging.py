@@ -86,12 +86,21 @@ def test_delivered_is_idempotent_and_leaves_the_pending_feed(client, world, sess
     assert session.scalar(select(Notification.delivered_at).where(Notification.id == note["id"])) is not None
 
 
-def test_delivering_an_otp_does_not_reveal_it_to_the_assistant(client, world):
+def test_only_staff_read_and_deliver_one_time_codes(client, world, session):
     client.post(f"{API}/bindings/start", json={"sender_id": SENDER, "uscc": JIANGCHENG}, headers=ASSISTANT)
     [sms] = feed(client, "sms")
+    # The assistant token can neither read the SMS feed nor mark a code delivered (so it is never sent).
+    r = client.get(f"{API}/notifications", params={"channel": "sms"}, headers=ASSISTANT)
+    assert_error(r, 403, "FORBIDDEN", "验证码短信")
+    assert sms["payload"]["code"] not in r.text
     r = client.post(f"{API}/notifications/{sms['id']}/delivered", headers=ASSISTANT)
-    assert r.status_code == 200
-    assert "code" not in r.json()["payload"] and sms["payload"]["code"] not in r.text
+    assert_error(r, 403, "FORBIDDEN", "验证码短信")
+    assert sms["payload"]["code"] not in r.text
+    fresh(session)
+    assert session.scalar(select(Notification.delivered_at).where(Notification.id == sms["id"])) is None
+    # The SMS gateway (staff rights) delivers it.
+    r = client.post(f"{API}/notifications/{sms['id']}/delivered", headers=STAFF)
+    assert r.status_code == 200 and r.json()["delivered_at"] is not None
 
 
 def test_delivered_for_an_unknown_notification(client, world):

@@ -426,7 +426,7 @@ SECTION_TITLES = [
     "一、基本信息",
     "二、行政管理",
     "三、诚实守信",
-    "四、严重失信主体名单",
+    "四、严重失信主体名单和重点关注名单",
     "五、经营异常",
     "六、信用承诺",
     "七、信用评价",
@@ -465,7 +465,7 @@ def test_report_has_every_section_and_a_text_rendering(client, world):
 
 def test_report_of_the_blacklisted_shows_the_list(client, world):
     body = client.get(f"{API}/entities/{BLACKLISTED}/report", headers=ASSISTANT).json()
-    lines = {s["title"]: s["lines"] for s in body["sections"]}["四、严重失信主体名单"]
+    lines = {s["title"]: s["lines"] for s in body["sections"]}["四、严重失信主体名单和重点关注名单"]
     assert len(lines) == 1 and "拒不履行法定义务" in lines[0] and "公示中" in lines[0]
 
 

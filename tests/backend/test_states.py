@@ -191,7 +191,7 @@ def run_decisions(client, application_no: str, steps: list[tuple[str, str, str]]
     assert [instant(h["at"]) for h in history] == sorted(instant(h["at"]) for h in history)
     assert app["decided_at"] is not None and app["decision_note"] == f"第{len(steps)}步说明"
     # A GET returns the same story.
-    again = client.get(f"{API}/applications/{application_no}", headers=ASSISTANT).json()
+    again = client.get(f"{API}/applications/{application_no}", headers=STAFF).json()
     assert again["status"] == app["status"]
     assert [{**h, "at": instant(h["at"])} for h in again["history"]] == [{**h, "at": instant(h["at"])} for h in history]
     return app
@@ -204,7 +204,7 @@ def refused(client, application_no: str, action: str, state: str, machine: Machi
     assert err["details"] == {"from": state, "action": action, "allowed": list(machine.allowed(state))}
     r = decide(client, application_no, machine.transitions[0].action, headers=ASSISTANT)
     assert_error(r, 403, "FORBIDDEN", "权限")
-    after = client.get(f"{API}/applications/{application_no}", headers=ASSISTANT).json()
+    after = client.get(f"{API}/applications/{application_no}", headers=STAFF).json()
     assert after["status"] == state
     assert len(decision_notifications(client, application_no)) == before  # a refusal notifies nobody
 
@@ -363,7 +363,7 @@ def test_decision_body_is_validated(client, world):
     r = client.post(f"{API}/applications/{no}/decision", json={"note": "x"}, headers=STAFF)
     err = assert_error(r, 400, "VALIDATION_ERROR", "缺少“处理操作”")
     assert err["details"]["fields"] == [{"field": "action", "message": "缺少“处理操作”"}]
-    assert client.get(f"{API}/applications/{no}", headers=ASSISTANT).json()["status"] == "submitted"
+    assert client.get(f"{API}/applications/{no}", headers=STAFF).json()["status"] == "submitted"
 
 
 def test_long_actor_name_does_not_break_the_decision(client, world):

@@ -8,17 +8,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 from rasa.core.agent import Agent
+from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.tracker_store import RedisTrackerStore
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
 
 from assistant_core.tracker_store import EventLogRedisTrackerStore
-from tests.core.support import REDIS_DB, converse, run
+from tests.core.support import REDIS_DB, ROOT, converse, run
 
 # Turns that need no action server: greeting, two policy questions, thanks, a new session, goodbye.
 SCRIPT = ["你好", "信用修复需要多长时间", "什么是严重失信主体名单", "谢谢", "/session_start", "你好", "再见"]
@@ -123,3 +134,123 @@ def test_a_capped_tracker_is_refused(store: EventLogRedisTrackerStore) -> None:
     capped = DialogueStateTracker("web:capped", slots=None, max_event_history=5)
     with pytest.raises(ValueError, match="max_event_history"):
         run(store.save(capped))
+
+
+# -- one-time codes are not stored ---------------------------------------------------------------
+
+CODE = "482913"
+
+
+@pytest.fixture
+def otp_store(red: redis.Redis) -> Iterator[EventLogRedisTrackerStore]:
+    """The store over the project's domain (these tests build their conversations, they need no model)."""
+    red.flushdb()
+    yield EventLogRedisTrackerStore(
+        Domain.load(str(ROOT / "domain.yml")), host="127.0.0.1", db=REDIS_DB, key_prefix="o"
+    )
+    red.flushdb()
+
+
+def ask_for_code() -> list[Event]:
+    """The binding form has checked the entity and now asks for the one-time code."""
+    return [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("绑定企业", {"name": "bind_entity", "confidence": 1.0}),
+        ActionExecuted("binding_form"),
+        ActiveLoop("binding_form"),
+        SlotSet("uscc", "91220202MA0Y3K7Q6L"),
+        SlotSet("requested_slot", "otp_code"),
+        ActionExecuted("action_listen"),
+    ]
+
+
+def code_message(text: str) -> UserUttered:
+    """What the user types in answer, as the NLU parses it (an entity extractor may pick the digits up)."""
+    parse_data = {
+        "text": text,
+        "intent": {"name": "inform", "confidence": 0.9},
+        "entities": [{"entity": "number", "value": CODE, "start": 0, "end": 6, "extractor": "RegexEntityExtractor"}],
+        "intent_ranking": [{"name": "inform", "confidence": 0.9}],
+    }
+    return UserUttered(text, parse_data["intent"], parse_data["entities"], parse_data, metadata={"raw": text})
+
+
+def test_a_one_time_code_is_masked_in_what_is_stored_not_in_the_turn(
+    otp_store: EventLogRedisTrackerStore, red: redis.Redis
+) -> None:
+    tracker = DialogueStateTracker.from_events("tg:otp", ask_for_code())
+    run(otp_store.save(tracker))
+    tracker = run(otp_store.retrieve("tg:otp"))
+    # The turn: the code (full-width digits, as some keyboards type them), the slot it fills, the check's result.
+    typed = f"验证码 {CODE.translate(str.maketrans('0123456789', '０１２３４５６７８９'))}"
+    for event in [code_message(typed), SlotSet("otp_code", typed), SlotSet("otp_code", "已验证"), ActiveLoop(None)]:
+        tracker.update(event)
+    run(otp_store.save(tracker))
+
+    # The tracker of the turn (what the action server verified the code with) is unchanged.
+    assert tracker.latest_message.text == typed and tracker.latest_message.parse_data["entities"][0]["value"] == CODE
+    raw = red.lrange(otp_store.events_key("tg:otp"), 0, -1)
+    assert not any(CODE.encode() in item or "４８２９１３".encode() in item for item in raw)
+    stored = [json.loads(item) for item in raw]
+    user = next(e for e in stored if e["event"] == "user" and e["text"].startswith("验证码"))
+    assert user["text"] == user["parse_data"]["text"] == "验证码 ******"
+    assert user["parse_data"]["entities"][0]["value"] == "******" and user["metadata"] == {"raw": "验证码 ******"}
+    assert [e["value"] for e in stored if e["event"] == "slot" and e["name"] == "otp_code"] == [
+        "验证码 ******",
+        "已验证",
+    ]
+    # Messages that do not answer the code question are kept as typed.
+    assert any(e["event"] == "user" and e["text"] == "绑定企业" for e in stored)
+    # Read back: the masked conversation, whose form state Rasa predicts from as before.
+    again = run(otp_store.retrieve("tg:otp"))
+    assert again.latest_message.text == "验证码 ******" and again.get_slot("otp_code") == "已验证"
+    assert again.active_loop_name is None
+
+
+def test_a_code_typed_after_a_reload_or_in_a_copy_is_masked_and_the_copy_continues(
+    otp_store: EventLogRedisTrackerStore, red: redis.Redis
+) -> None:
+    run(otp_store.save(DialogueStateTracker.from_events("tg:otp2", [*ask_for_code(), code_message(CODE)])))
+    # A tracker the store did not read (Rasa's HTTP API): compared masked with masked, so it continues.
+    copy = run(otp_store.retrieve_full_tracker("tg:otp2")).copy()
+    copy.update(SlotSet("otp_code", None))
+    copy.update(ActionExecuted("action_listen"))
+    copy.update(code_message(f"{CODE} "))
+    run(otp_store.save(copy))
+
+    raw = red.lrange(otp_store.events_key("tg:otp2"), 0, -1)
+    assert len(raw) == len(ask_for_code()) + 4 and not any(CODE.encode() in item for item in raw)
+    texts = [json.loads(item).get("text") for item in raw if json.loads(item)["event"] == "user"]
+    assert texts == ["绑定企业", "******", "****** "]
+    # Once the form stopped asking, digits are the user's own business again.
+    after = run(otp_store.retrieve("tg:otp2"))
+    for event in [
+        SlotSet("requested_slot", None),
+        ActiveLoop(None),
+        ActionExecuted("action_listen"),
+        UserUttered(CODE),
+    ]:
+        after.update(event)
+    run(otp_store.save(after))
+    assert json.loads(red.lrange(otp_store.events_key("tg:otp2"), -1, -1)[0])["text"] == CODE
+
+
+def test_an_event_broker_gets_the_masked_events(
+    otp_store: EventLogRedisTrackerStore, tmp_path: Path, red: redis.Redis
+) -> None:
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    otp_store.event_broker = broker
+    tracker = DialogueStateTracker.from_events("tg:otp3", ask_for_code())
+    run(otp_store.save(tracker))
+    tracker = run(otp_store.retrieve("tg:otp3"))
+    tracker.update(code_message(CODE))
+    tracker.update(SlotSet("otp_code", CODE))
+    run(otp_store.save(tracker))
+
+    with broker.session_scope() as session:
+        published = [json.loads(row.data) for row in session.query(broker.SQLBrokerEvent).all()]
+    assert len(published) == len(ask_for_code()) + 2 and all(e["sender_id"] == "tg:otp3" for e in published)
+    assert not any(CODE in json.dumps(e, ensure_ascii=False) for e in published)
+    assert published[-2]["text"] == "******" and published[-1]["value"] == "******"

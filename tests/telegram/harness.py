@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +19,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.signing import verify
 from tests.support.processes import DemoBackend, Process
 from tests.telegram.servers import ThreadedServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSISTANT_TOKEN = "tg-test-assistant"
 STAFF_TOKEN = "tg-test-staff"
+TG_SECRET = "tg-test-channel-secret"  # ASSISTANT_CHANNEL_SECRET_TG shared by the bridge and (fake) Rasa
 JIANGCHENG = "91220202MA0Y3K7Q6L"  # demo case: 吉林市江城建材有限公司
 
 
@@ -74,8 +78,9 @@ class Backend(DemoBackend):
             return resp.json()
 
     def application(self, application_no: str) -> dict[str, Any]:
-        with self.client() as api:
-            return api.get(f"/applications/{application_no}").json()
+        """The application as staff see it (the assistant's token sees only its sender's applications)."""
+        with self.client(STAFF_TOKEN) as staff:
+            return staff.get(f"/applications/{application_no}").json()
 
     def notifications(self, channel: str = "tg") -> list[dict[str, Any]]:
         with self.client(STAFF_TOKEN) as staff:
@@ -85,22 +90,38 @@ class Backend(DemoBackend):
 
 @dataclass
 class FakeRasa:
-    """Rasa's REST channel with scripted answers: ``script[message]`` → the answer list.
+    """Rasa's trusted channel with scripted answers: ``script[message]`` → the answer list.
 
-    Unknown messages get an echo. While ``available`` is False it answers 503 like a proxy in front of
-    a stopped Rasa.
+    Checks the signature as the real channel does (401 otherwise, counted in ``refused``) and records each
+    body with the sender Rasa would build, ``<channel>:<user>``. Unknown messages get an echo. While
+    ``available`` is False it answers 503 like a proxy in front of a stopped Rasa.
     """
 
     script: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     received: list[dict[str, Any]] = field(default_factory=list)
     available: bool = True
+    secret: str = TG_SECRET
+    refused: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self.server: ThreadedServer | None = None
 
     async def _webhook(self, request: Request) -> JSONResponse:
-        body = await request.json()
+        raw = await request.body()
+        channel = request.headers.get("X-Channel", "")
+        timestamp = request.headers.get("X-Timestamp", "")
+        signature = request.headers.get("X-Signature", "")
+        if not (
+            channel == "tg"
+            and timestamp.isdigit()
+            and verify(self.secret, channel, int(timestamp), raw, signature, time.time())
+        ):
+            with self._lock:
+                self.refused += 1
+            return JSONResponse({"error": {"code": "BAD_SIGNATURE", "message": "签名无效、缺失或已过期。"}}, 401)
+        body = json.loads(raw)
+        body["sender"] = f"{channel}:{body['user']}"
         with self._lock:
             self.received.append(body)
         if not self.available:
@@ -109,7 +130,7 @@ class FakeRasa:
         return JSONResponse([{"recipient_id": body["sender"], **a} for a in answers])
 
     def start(self) -> FakeRasa:
-        app = Starlette(routes=[Route("/webhooks/rest/webhook", self._webhook, methods=["POST"])])
+        app = Starlette(routes=[Route("/webhooks/trusted/webhook", self._webhook, methods=["POST"])])
         self.server = ThreadedServer(app).start()
         return self
 
@@ -130,10 +151,13 @@ class FakeRasa:
 class Bridge:
     """``python -m bot.telegram`` as a subprocess, pointed at the fake Bot API through TELEGRAM_BASE_URL."""
 
-    def __init__(self, tmp: Path, bot_api_base: str, token: str, rasa_url: str, backend_url: str) -> None:
+    def __init__(
+        self, tmp: Path, bot_api_base: str, token: str, rasa_url: str, backend_url: str, rasa_secret: str = TG_SECRET
+    ) -> None:
         self.env = {
             **os.environ,
             "TELEGRAM_BOT_TOKEN": token,
+            "ASSISTANT_CHANNEL_SECRET_TG": rasa_secret,
             "TELEGRAM_MODE": "polling",
             "TELEGRAM_BASE_URL": bot_api_base,
             "RASA_URL": rasa_url,

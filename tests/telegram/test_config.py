@@ -1,4 +1,5 @@
-"""Settings from the environment: polling by default, webhook only with https and a valid secret."""
+"""Settings from the environment: polling by default, webhook only with https and a valid secret, and the
+secret that signs the messages to Rasa's trusted channel."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import pytest
 
 from bot.telegram.config import ConfigError, load
 
+BASE = {"TELEGRAM_BOT_TOKEN": "123:abc", "ASSISTANT_CHANNEL_SECRET_TG": "tg-secret"}
+
 
 def test_polling_is_the_default() -> None:
-    config = load({"TELEGRAM_BOT_TOKEN": "123:abc"})
+    config = load(BASE)
     assert config.mode == "polling"
     assert config.rasa_url == "http://127.0.0.1:5005"
+    assert config.rasa_secret == "tg-secret"
     assert config.base_url == ""
 
 
@@ -20,7 +24,7 @@ def test_token_is_required() -> None:
 
 
 def test_webhook_needs_https_and_a_secret() -> None:
-    env = {"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_MODE": "webhook"}
+    env = {**BASE, "TELEGRAM_MODE": "webhook"}
     with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_URL"):
         load(env)
     env["TELEGRAM_WEBHOOK_URL"] = "https://bot.example.org/tg/hook"
@@ -34,9 +38,14 @@ def test_webhook_needs_https_and_a_secret() -> None:
 
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(ConfigError, match="polling or webhook"):
-        load({"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_MODE": "push"})
+        load({**BASE, "TELEGRAM_MODE": "push"})
 
 
 def test_another_bot_api_server() -> None:
-    config = load({"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_BASE_URL": "http://127.0.0.1:8081/bot"})
+    config = load({**BASE, "TELEGRAM_BASE_URL": "http://127.0.0.1:8081/bot"})
     assert config.file_base_url == "http://127.0.0.1:8081/file/bot"
+
+
+def test_the_rasa_channel_secret_is_required() -> None:
+    with pytest.raises(ConfigError, match="ASSISTANT_CHANNEL_SECRET_TG"):
+        load({"TELEGRAM_BOT_TOKEN": "123:abc"})

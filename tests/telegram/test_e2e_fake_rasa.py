@@ -1,8 +1,10 @@
 """End to end without Rasa: the real bridge (``python -m bot.telegram``) between the fake Telegram Bot
-API server and a scripted Rasa REST endpoint, with the real backend, all over real HTTP.
+API server and a scripted Rasa trusted channel (which checks the signature like the real one), with the
+real backend, all over real HTTP.
 
 Covers the bridge's own paths: commands, buttons (tokens, answers, edits), long answers, evidence
-files, notifications (once, across a restart), Rasa being down, and Telegram's flood control.
+files, notifications (once, across a restart), Rasa being down or refusing the bridge's signature, and
+Telegram's flood control.
 """
 
 from __future__ import annotations
@@ -110,6 +112,21 @@ def test_rasa_down_then_back(bot_api: FakeBotAPI, fake_rasa: FakeRasa, bridge: B
     bot_api.send_text(user, "你好")
     bot_api.wait_for_message(user.id, "收到：你好")
     assert bridge.alive()
+
+
+def test_a_bridge_with_the_wrong_secret_is_refused(
+    tmp_path: Path, bot_api: FakeBotAPI, fake_rasa: FakeRasa, backend: Backend
+) -> None:
+    impostor = Bridge(tmp_path, bot_api.base_url, bot_api.token, fake_rasa.url, backend.url, rasa_secret="guessed")
+    impostor.start()
+    try:
+        user = User(920005)
+        bot_api.send_text(user, "你好")
+        bot_api.wait_for_message(user.id, texts.RASA_DOWN)
+        assert fake_rasa.refused == 1
+        assert fake_rasa.messages_from("tg:920005") == []  # and not retried: a 401 does not change by itself
+    finally:
+        impostor.stop()
 
 
 def test_flood_control_is_respected(bot_api: FakeBotAPI, fake_rasa: FakeRasa, bridge: Bridge) -> None:

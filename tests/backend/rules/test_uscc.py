@@ -251,8 +251,10 @@ def test_make_uscc_rejects_bad_parts(args: tuple[str, str, str]) -> None:
 def test_one_char_corrections_of_a_corrupted_example() -> None:
     corrections = one_char_corrections("91350100M000100Y44")
     assert "91350100M000100Y43" in corrections
-    assert len(corrections) == 18
-    assert len(set(corrections)) == 18
+    # One per position, less those that would need a letter in the region code (positions 3-8).
+    assert 12 <= len(corrections) <= 18
+    assert len(set(corrections)) == len(corrections)
+    assert all(validate_uscc(c).ok for c in corrections)
 
 
 @pytest.mark.parametrize("code", ["91350100M000100Y4", "91350100M0O0100Y4Z", "91350100M000100Y43"])
@@ -315,10 +317,11 @@ def test_single_substitution_is_detected_and_correctable(code: str, position: in
     corrupted = code[:position] + replacement + code[position + 1 :]
     result = validate_uscc(corrupted)
     assert not result.ok
-    assert [e.code for e in result.errors] == ["USCC_CHECK_DIGIT"]
+    letter_in_region = 2 <= position <= 7 and not replacement.isdigit()
+    assert [e.code for e in result.errors] == ["USCC_REGION"] * letter_in_region + ["USCC_CHECK_DIGIT"]
     corrections = one_char_corrections(corrupted)
     assert code in corrections
-    assert len(corrections) == 18
+    assert len(corrections) <= 18
     for candidate in corrections:
         assert validate_uscc(candidate).ok
         assert sum(a != b for a, b in zip(candidate, corrupted, strict=True)) == 1
@@ -352,3 +355,15 @@ def test_normalization_recovers_code(code: str, seps: list[str], lower: bool, fu
 )
 def test_pattern_finds_generated_codes(code: str, before: str, after: str) -> None:
     assert find_usccs(before + code + after) == [code]
+
+
+def test_letters_in_the_region_code_are_an_error_even_with_a_right_check_character() -> None:
+    """GB 32100-2015 §4: positions 3-8 are the GB/T 2260 region code (6 digits). A code with letters there and a
+    recomputed check character passes the mod-31 check, so the region has to be checked on its own."""
+    first17 = "92" + "2202AB" + "MA0Y3K7Q" + "1"
+    code = first17 + compute_check_char(first17)
+    result = validate_uscc(code)
+    assert not result.ok
+    assert [e.code for e in result.errors] == ["USCC_REGION"]
+    assert result.errors[0].position == 7
+    assert "第7位“A”、第8位“B”不是数字" in result.errors[0].message

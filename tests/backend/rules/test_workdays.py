@@ -17,6 +17,7 @@ from credit_backend.rules.workdays import (
     YearSchedule,
     add_working_days,
     default_calendar,
+    statutory_holidays,
     working_days_between,
 )
 
@@ -50,8 +51,29 @@ def test_deadline_into_unpublished_year_is_provisional_not_a_crash(package_calen
     deadline = package_calendar.add_working_days(date(2026, 12, 15), 15)
     assert deadline.provisional
     assert deadline.due.year == 2027
-    # Mon-Fri fallback: 12-16..12-31 holds 12 weekdays, then 2027-01-01 (Fri), 01-04, 01-05.
-    assert deadline.due == date(2027, 1, 5)
+    # Fallback: 12-16..12-31 holds 12 weekdays; 2027-01-01 (Fri) is 元旦, a rest day by law, so 01-04, 01-05, 01-06.
+    assert deadline.due == date(2027, 1, 6)
+
+
+def test_fallback_keeps_the_holidays_the_law_dates_itself() -> None:
+    """《全国年节及纪念日放假办法》第二条 (2024): 元旦 1-1, 清明 (solar term), 劳动节 5-1/5-2, 国庆节 10-1..10-3
+    are rest days in 2027 even before the State Council publishes the year's schedule."""
+    calendar = WorkCalendar()
+    assert statutory_holidays(2027) == {
+        date(2027, 1, 1),
+        date(2027, 4, 5),
+        date(2027, 5, 1),
+        date(2027, 5, 2),
+        date(2027, 10, 1),
+        date(2027, 10, 2),
+        date(2027, 10, 3),
+    }
+    weekday_holidays = [d for d in statutory_holidays(2027) if d.weekday() < 5]
+    assert weekday_holidays and not any(calendar.is_workday(d) for d in weekday_holidays)
+    assert calendar.is_workday(date(2027, 1, 4))  # an ordinary Monday
+    # A deadline over 国庆 2027 (Fri 10-1): 9-30 +3 working days skips 10-1 → 10-4, 10-5, 10-6.
+    deadline = calendar.add_working_days(date(2027, 9, 30), 3)
+    assert (deadline.due, deadline.provisional) == (date(2027, 10, 6), True)
 
 
 def test_package_calendar_details(package_calendar: WorkCalendar) -> None:
@@ -98,9 +120,9 @@ def test_override_year_is_honoured(tmp_path: Path) -> None:
     deadline = calendar.add_working_days(date(2026, 12, 29), 6)
     assert deadline.due == date(2027, 1, 9)
     assert not deadline.provisional
-    # Without the override the same count lands elsewhere and is provisional.
+    # Without the override the same count lands elsewhere (01-04..01-07, 元旦 kept) and is provisional.
     fallback = WorkCalendar().add_working_days(date(2026, 12, 29), 6)
-    assert fallback.due == date(2027, 1, 6)
+    assert fallback.due == date(2027, 1, 7)
     assert fallback.provisional
 
 

@@ -1,0 +1,101 @@
+"""The OpenAPI document lists the error answers the API really gives, in the ErrorBody format, and no 422."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from credit_backend.api.errors import ERROR_DESCRIPTIONS
+from credit_backend.schemas import ErrorBody
+from tests.backend.api_helpers import API, assert_error
+from tests.backend.conftest import ASSISTANT
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+ERROR_REF = "#/components/schemas/ErrorBody"
+
+
+@pytest.fixture
+def spec(client) -> dict:
+    r = client.get("/openapi.json")
+    assert r.status_code == 200
+    return r.json()
+
+
+def operations(spec: dict):
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in METHODS:
+                yield path, method, op
+
+
+def test_no_422_anywhere(spec):
+    text = json.dumps(spec)
+    assert '"422"' not in text
+    assert "HTTPValidationError" not in text and '"ValidationError"' not in text
+
+
+def test_every_operation_documents_its_errors_with_the_error_body(spec):
+    seen = 0
+    for path, method, op in operations(spec):
+        responses = op["responses"]
+        errors = {int(s) for s in responses if int(s) >= 400}
+        assert {500, 503} <= errors, (method, path)
+        if path.startswith("/api/v1/"):
+            assert {400, 401} <= errors, (method, path)
+        assert errors <= set(ERROR_DESCRIPTIONS), (method, path, errors)
+        for status in errors:
+            schema = responses[str(status)]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": ERROR_REF}, (method, path, status)
+            assert responses[str(status)]["description"] == ERROR_DESCRIPTIONS[status]
+        seen += 1
+    assert seen >= 20
+
+
+@pytest.mark.parametrize(
+    "method, path, statuses",
+    [
+        ("post", "/api/v1/bindings/start", {404, 413, 423, 429}),
+        ("post", "/api/v1/bindings/verify", {404, 410, 413, 423, 429}),
+        ("post", "/api/v1/applications/objections", {403, 404, 409, 413}),
+        ("post", "/api/v1/applications/{application_no}/decision", {403, 404, 409}),
+        ("post", "/api/v1/applications/{application_no}/attachments", {403, 404, 413}),
+        ("get", "/api/v1/applications/{application_no}", {404}),
+        ("get", "/api/v1/records/{record_id}/repair-eligibility", {404}),
+        ("post", "/api/v1/notifications/{notification_id}/delivered", {403, 404}),
+        ("get", "/api/v1/audit", {403}),
+    ],
+)
+def test_route_specific_errors(spec, method, path, statuses):
+    documented = {int(s) for s in spec["paths"][path][method]["responses"]}
+    assert statuses <= documented
+
+
+def test_error_body_schema(spec):
+    body = spec["components"]["schemas"]["ErrorBody"]
+    assert body["required"] == ["error"]
+    detail = spec["components"]["schemas"]["ErrorDetail"]
+    assert set(detail["required"]) == {"code", "message", "details"}
+
+
+def test_integer_bounds_are_in_the_schema(spec):
+    params = {
+        p["name"]: p["schema"]
+        for p in spec["paths"]["/api/v1/records/{record_id}/repair-eligibility"]["get"]["parameters"]
+    }
+    assert (params["record_id"]["minimum"], params["record_id"]["maximum"]) == (1, 2**31 - 1)
+    query = {p["name"]: p["schema"] for p in spec["paths"]["/api/v1/notifications"]["get"]["parameters"]}
+    assert query["after_id"]["maximum"] == 2**31 - 1
+
+
+def test_real_errors_match_the_documented_body(client, world):
+    answers = [
+        client.get(f"{API}/entities", params={"q": "江城", "limit": 0}, headers=ASSISTANT),  # 400
+        client.get(f"{API}/entities", params={"q": "江城"}),  # 401
+        client.get(f"{API}/audit", headers=ASSISTANT),  # 403
+        client.get(f"{API}/records/2147483647/repair-eligibility", headers=ASSISTANT),  # 404
+        client.get("/api/v1/nothing-here", headers=ASSISTANT),  # 404 from the router
+    ]
+    for r in answers:
+        ErrorBody.model_validate(r.json())
+    assert_error(answers[0], 400, "VALIDATION_ERROR", "数量")
