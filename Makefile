@@ -17,11 +17,12 @@ DEMO_ENV := CREDIT_DEMO=1 CREDIT_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB)
 PY310 ?= $(shell for c in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V | tail -n 1); do \
 	"$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-RASA_SOURCES := config.yml domain.yml $(shell find data -type f 2>/dev/null) $(shell find assistant_nlu -name '*.py' 2>/dev/null) assistant_core/importer.py assistant_core/policies.py
+# The domain is a directory: domain/domain.yml (hand-written) and domain/flows.generated.yml (make flows).
+RASA_SOURCES := config.yml $(shell find domain data -type f 2>/dev/null) $(shell find assistant_nlu -name '*.py' 2>/dev/null) assistant_core/importer.py assistant_core/policies.py assistant_core/rasa_compat.py
 MODEL := models/assistant.tar.gz
 
 .PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-rasa test-telegram-rasa test-security test-contract lint \
-	validate train evaluate demo demo-data up down telegram bench bench-backend clean
+	flows validate train evaluate demo demo-data up down telegram bench bench-backend clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -72,16 +73,21 @@ test-rasa: validate $(MODEL) ## Rasa: data validation, NLU components, evaluatio
 test-telegram-rasa: $(VENV)/.installed $(MODEL) ## the Telegram bridge end to end with the real Rasa model
 	$(PY) -m pytest tests/telegram -q -p no:cacheprovider -m rasa_e2e
 
-test-security: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) ## issue 9's attacks against the stack of `make up` (docs/security.md)
+test-security: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) ## the attacks of docs/security.md against the stack of `make up`
 	$(PY) -m pytest tests/security -q -p no:cacheprovider
 
-validate: $(RASA_VENV)/.installed ## rasa data validate (warnings fail)
-	$(RASA) data validate --fail-on-warnings
+flows: ## regenerate the forms and form rules declared in actions/flows/ (domain/, data/rules/)
+	$(PYTHON) -m actions.flows generate
+
+validate: $(RASA_VENV)/.installed ## generated flow files up to date, then rasa data validate (warnings fail)
+	$(RASA_PY) -m actions.flows --check
+	$(RASA) data validate --domain domain --fail-on-warnings
 
 train: $(MODEL) ## train the Rasa model (skipped when data and config are unchanged)
 
 $(MODEL): $(RASA_SOURCES) | $(RASA_VENV)/.installed
-	$(RASA) train --out models --fixed-model-name assistant
+	$(RASA_PY) -m actions.flows --check
+	$(RASA) train --domain domain --out models --fixed-model-name assistant
 	touch $@
 
 evaluate: $(MODEL) ## print NLU intent accuracy, macro-F1 and entity F1 on the held-out sets

@@ -12,8 +12,9 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendError, BackendUnavailable, get_client
 from actions.forms_base import latest_entity, normalise_text, sender_id
 from actions.messages import application_button, application_text, unavailable_text
+from credit_backend.rules.vocabulary import TYPE_CODES
 
-NUMBER = re.compile(r"(ZC|CN|YY|XF)(\d{8})(\d{4})")
+NUMBER = re.compile(rf"({'|'.join(TYPE_CODES)})(\d{{8}})(\d{{4}})")  # on normalise_text()
 MAX_LISTED = 5
 
 

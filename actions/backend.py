@@ -5,6 +5,9 @@ Errors are reduced to two exception types so actions can answer politely:
 * ``BackendUnavailable``: connection errors, timeouts and 5xx — try again later, keep the answers.
 * ``BackendError``: a 4xx with the API's stable ``code`` and Chinese ``message``.
 
+Answers are typed (actions/api_types.py, the backend's declared response models as TypedDicts); an
+answer without the declared fields counts as ``BackendUnavailable`` too, like one that is not JSON.
+
 A hung backend must not stall every conversation: calls have short timeouts (connect 1 s, read 5 s;
 ``CREDIT_BACKEND_CONNECT_TIMEOUT`` / ``CREDIT_BACKEND_READ_TIMEOUT``), and a circuit breaker opens after 3
 consecutive unavailable calls (``CREDIT_BACKEND_BREAKER_FAILURES``): for the next 20 s
@@ -19,11 +22,14 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import pybreaker
 import requests
+
+from actions import api_types as api
+from actions.flows import application_path
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_TOKEN = "dev-assistant-token"  # the backend's local-demo default (README)
@@ -32,16 +38,22 @@ DEFAULT_READ_TIMEOUT = 5.0  # seconds without a byte of the answer
 DEFAULT_BREAKER_FAILURES = 3  # consecutive unavailable calls that open the breaker
 DEFAULT_BREAKER_RESET = 20.0  # seconds the open breaker fails fast before a trial call
 
-KIND_SEGMENTS = {
-    "registration": "registrations",
-    "commitment": "commitments",
-    "objection": "objections",
-    "repair": "repairs",
-}
-
 
 class BackendUnavailable(Exception):
     """The backend could not be reached, timed out or failed with a 5xx (or the breaker is open)."""
+
+
+Answer = TypeVar("Answer")
+
+
+def typed(shape: type[Answer], data: Any) -> Answer:
+    """``data`` as the declared answer ``shape`` (a TypedDict): an object with every declared field."""
+    if not isinstance(data, dict):
+        raise BackendUnavailable(f"unexpected answer from backend: {shape.__name__} is not a JSON object")
+    missing = shape.__required_keys__ - data.keys()  # type: ignore[attr-defined]
+    if missing:
+        raise BackendUnavailable(f"unexpected answer from backend: {shape.__name__} without {sorted(missing)}")
+    return data  # type: ignore[no-any-return]
 
 
 def _env_float(name: str, default: float) -> float:
@@ -157,78 +169,83 @@ class CreditBackend:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def health(self) -> dict[str, Any]:
-        return self._request("GET", "/healthz")
+    def health(self) -> api.Health:
+        return typed(api.Health, self._request("GET", "/healthz"))
 
-    def check_uscc(self, code: str) -> dict[str, Any]:
-        return self._request("GET", "/api/v1/uscc/check", params={"code": code})
+    def check_uscc(self, code: str) -> api.UsccCheck:
+        return typed(api.UsccCheck, self._request("GET", "/api/v1/uscc/check", params={"code": code}))
 
-    def search_entities(self, name: str, limit: int = 10) -> dict[str, Any]:
-        return self._request("GET", "/api/v1/entities", params={"q": name, "limit": limit})
+    def search_entities(self, name: str, limit: int = 10) -> api.SearchResult:
+        return typed(api.SearchResult, self._request("GET", "/api/v1/entities", params={"q": name, "limit": limit}))
 
-    def entity(self, uscc: str) -> dict[str, Any]:
-        return self._request("GET", f"/api/v1/entities/{quote(uscc)}")
+    def entity(self, uscc: str) -> api.Profile:
+        return typed(api.Profile, self._request("GET", f"/api/v1/entities/{quote(uscc)}"))
 
-    def records(self, uscc: str, category: str | None = None, active_only: bool = True) -> list[dict]:
+    def records(self, uscc: str, category: str | None = None, active_only: bool = True) -> list[api.RecordView]:
         data = self._request(
             "GET",
             f"/api/v1/entities/{quote(uscc)}/records",
             params={"category": category, "active_only": str(active_only).lower()},
         )
-        return list(data.get("items", []))
+        return typed(api.RecordList, data)["items"]
 
-    def report(self, uscc: str) -> dict[str, Any]:
-        return self._request("GET", f"/api/v1/entities/{quote(uscc)}/report")
+    def report(self, uscc: str) -> api.CreditReport:
+        return typed(api.CreditReport, self._request("GET", f"/api/v1/entities/{quote(uscc)}/report"))
 
-    def repair_eligibility(self, record_id: str, on: str | None = None) -> dict[str, Any]:
-        return self._request("GET", f"/api/v1/records/{quote(str(record_id))}/repair-eligibility", params={"on": on})
+    def repair_eligibility(self, record_id: str, on: str | None = None) -> api.RepairEligibilityView:
+        path = f"/api/v1/records/{quote(str(record_id))}/repair-eligibility"
+        return typed(api.RepairEligibilityView, self._request("GET", path, params={"on": on}))
 
-    def policy(self) -> dict[str, Any]:
-        return self._request("GET", "/api/v1/policy")
+    def policy(self) -> api.Policy:
+        return typed(api.Policy, self._request("GET", "/api/v1/policy"))
 
     # -- identity binding --------------------------------------------------------------------
 
-    def start_binding(self, sender_id: str, uscc: str) -> dict[str, Any]:
-        return self._request("POST", "/api/v1/bindings/start", json={"sender_id": sender_id, "uscc": uscc})
+    def start_binding(self, sender_id: str, uscc: str) -> api.ChallengeView:
+        data = self._request("POST", "/api/v1/bindings/start", json={"sender_id": sender_id, "uscc": uscc})
+        return typed(api.ChallengeView, data)
 
-    def verify_binding(self, sender_id: str, uscc: str, code: str) -> dict[str, Any]:
-        return self._request(
+    def verify_binding(self, sender_id: str, uscc: str, code: str) -> api.BindingView:
+        data = self._request(
             "POST", "/api/v1/bindings/verify", json={"sender_id": sender_id, "uscc": uscc, "code": code}
         )
+        return typed(api.BindingView, data)
 
-    def bindings(self, sender_id: str) -> list[dict[str, Any]]:
+    def bindings(self, sender_id: str) -> list[api.BindingView]:
         data = self._request("GET", "/api/v1/bindings", params={"sender_id": sender_id})
-        return list(data.get("items", []))
+        return typed(api.BindingList, data)["items"]
 
     def is_bound(self, sender_id: str, uscc: str) -> bool:
-        return any(item.get("uscc") == uscc for item in self.bindings(sender_id))
+        return any(item["uscc"] == uscc for item in self.bindings(sender_id))
 
     # -- applications ------------------------------------------------------------------------
 
-    def submit(self, kind: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+    def submit(self, kind: str, body: dict[str, Any], key: str) -> api.ApplicationView:
         """POST one application; ``kind`` is registration/commitment/objection/repair."""
-        return self._request(
+        data = self._request(
             "POST",
-            f"/api/v1/applications/{KIND_SEGMENTS[kind]}",
+            f"/api/v1/applications/{application_path(kind)}",
             json=body,
             headers={"Idempotency-Key": key},
         )
+        return typed(api.ApplicationView, data)
 
-    def application(self, application_no: str, sender_id: str) -> dict[str, Any]:
+    def application(self, application_no: str, sender_id: str) -> api.ApplicationView:
         """One application, as ``sender_id`` may see it (its filer or bound to its entity; else not found)."""
-        return self._request("GET", f"/api/v1/applications/{quote(application_no)}", params={"sender_id": sender_id})
+        path = f"/api/v1/applications/{quote(application_no)}"
+        return typed(api.ApplicationView, self._request("GET", path, params={"sender_id": sender_id}))
 
-    def applications(self, sender_id: str, uscc: str | None = None) -> list[dict[str, Any]]:
+    def applications(self, sender_id: str, uscc: str | None = None) -> list[api.ApplicationView]:
         data = self._request("GET", "/api/v1/applications", params={"sender_id": sender_id, "uscc": uscc})
-        return list(data.get("items", []))
+        return typed(api.ApplicationList, data)["items"]
 
     # -- hand-offs ---------------------------------------------------------------------------
 
-    def handoff(self, sender_id: str, summary: str, uscc: str | None = None) -> dict[str, Any]:
+    def handoff(self, sender_id: str, summary: str, uscc: str | None = None) -> api.HandoffView:
         body: dict[str, Any] = {"sender_id": sender_id, "summary": summary}
         if uscc:
             body["uscc"] = uscc
-        return self._request("POST", "/api/v1/handoffs", json=body)
+        return typed(api.HandoffView, self._request("POST", "/api/v1/handoffs", json=body))
 
 
 def _error_from(response: requests.Response) -> BackendError:

@@ -11,19 +11,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import texts
+from actions import flows, texts
 from actions.backend import BackendError, BackendUnavailable, get_client
 from actions.forms_base import CreditFormValidation, is_button_noise, sender_id
 
 OTP = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 BOUND_MARK = "已验证"
-
-RESUME_TEXT = {
-    "registration_form": "自愿注册",
-    "commitment_form": "信用承诺",
-    "objection_form": "异议申请",
-    "repair_form": "信用修复申请",
-}
 
 
 def otp_in(text: str) -> str | None:
@@ -114,7 +107,7 @@ class ActionCompleteBinding(Action):
         bound = tracker.get_slot("otp_code") == BOUND_MARK and not tracker.get_slot("flow_stopped")
         pending = tracker.get_slot("pending_form") if bound else None
         if pending:
-            dispatcher.utter_message(text=f"好的，我们继续办理{RESUME_TEXT.get(pending, '刚才的业务')}。")
+            dispatcher.utter_message(text=f"好的，我们继续办理{flows.label(pending) or '刚才的业务'}。")
         elif bound:
             dispatcher.utter_message(text=texts.AFTER_BINDING)
         events: list[EventType] = [

@@ -15,7 +15,7 @@ from actions.forms_base import CreditFormValidation, is_button_noise
 from actions.messages import numbered, unavailable_text
 from actions.policy import commitment_items, commitment_types, load_policy, rongque_due_days
 from actions.registration import parse_date
-from actions.submission import SUMMARIES, SubmitApplication
+from actions.submission import SubmitApplication
 
 RONGQUE = "容缺受理型"
 DEFAULT_WORDS = ("默认", "按规定", "系统", "随便", "都行")
@@ -37,13 +37,8 @@ def commitment_summary(slots: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-SUMMARIES["commitment_form"] = commitment_summary
-
-
 class ValidateCommitmentForm(CreditFormValidation):
     """Validates ``commitment_form``."""
-
-    needs_binding = True
 
     def name(self) -> str:
         return "validate_commitment_form"
@@ -108,12 +103,6 @@ class ValidateCommitmentForm(CreditFormValidation):
             )
         return self.accept("commitment_accepted", True)
 
-    def validate_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        answer = self.yes_no_answer("confirmed", value, dispatcher, tracker)
-        return answer if isinstance(answer, dict) else self.accept("confirmed", answer)
-
 
 class ActionAskCommitmentType(Action):
     """Asks for the commitment type with one button per type."""
@@ -176,9 +165,6 @@ class ActionAskCommitmentAccepted(Action):
 
 class ActionSubmitCommitment(SubmitApplication):
     """POST /api/v1/applications/commitments."""
-
-    kind = "commitment"
-    form = "commitment_form"
 
     def name(self) -> str:
         return "action_submit_commitment"

@@ -9,10 +9,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import texts
+from actions import flows, texts
 from actions.backend import BackendError, BackendUnavailable, get_client
 from actions.forms_base import sender_id
-from actions.handoff import FORM_LABELS
 from actions.submission import reset_flow, retry_pending_submission
 
 MENU_BUTTONS = [
@@ -38,21 +37,14 @@ MENU_TEXT = (
     "请点击下方按钮，或直接告诉我您想办什么。"
 )
 
-USCC_QUESTIONS = {
-    "query_form": "请告诉我要查询的主体名称或统一社会信用代码。",
-    "report_form": "请告诉我要出具信用报告的主体名称或统一社会信用代码。",
-    "binding_form": "请提供您要验证身份的主体的统一社会信用代码（或名称）。",
-}
 SUBMIT_QUESTION = "请问为哪个主体办理？请提供统一社会信用代码或名称。"
 
 
 def help_text(active_form: str | None) -> str:
     """The main menu; inside a form, first say what is in progress."""
-    if active_form in FORM_LABELS:
-        return (
-            f"您正在办理“{FORM_LABELS[active_form]}”。可以直接回答上面的问题继续，"
-            "说“取消”退出，或说“转人工”。\n\n" + MENU_TEXT
-        )
+    label = flows.label(active_form)
+    if label:
+        return f"您正在办理“{label}”。可以直接回答上面的问题继续，说“取消”退出，或说“转人工”。\n\n" + MENU_TEXT
     return MENU_TEXT
 
 
@@ -99,19 +91,20 @@ class ActionCancel(Action):
 
 
 class ActionAskUscc(Action):
-    """The entity question, worded for the active form; offers bound entities as buttons."""
+    """The entity question, worded for the active flow (actions/flows/); a submission offers bound entities."""
 
     def name(self) -> str:
         return "action_ask_uscc"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         form = tracker.active_loop.get("name") or ""
-        if form in USCC_QUESTIONS:
+        flow = flows.flow_of(form)
+        if flow and flow.uscc_question:
             buttons = []
             last = tracker.get_slot("last_uscc")
-            if last and form != "binding_form":
+            if last and form != flows.BINDING_FORM:
                 buttons = [{"title": f"再看 {last}", "payload": f'/inform{{"uscc":"{last}"}}'}]
-            dispatcher.utter_message(text=USCC_QUESTIONS[form], buttons=buttons)
+            dispatcher.utter_message(text=flow.uscc_question, buttons=buttons)
             return []
         try:
             bound = get_client().bindings(sender_id(tracker))

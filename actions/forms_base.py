@@ -5,9 +5,11 @@ Every form of the assistant validates through ``CreditFormValidation``. It gives
 * one place to accept or reject an answer; after two failed attempts at the same question it
   explains what is expected and offers 继续 / 取消 / 转人工 as buttons;
 * the entity question (``uscc``): a code is checked by the backend (its Chinese message and
-  one-character suggestions are shown), a name is searched; submission forms also check that the
-  sender is bound to the entity and otherwise hand over to ``binding_form`` and resume afterwards;
-* corrections: a new code given while another question is open updates ``uscc``.
+  one-character suggestions are shown), a name is searched; flows declared with ``needs_binding``
+  (actions/flows/) also check that the sender is bound to the entity and otherwise hand over to
+  ``binding_form`` (the generated rules start it, and resume the form after it);
+* corrections: a new code given while another question is open updates ``uscc``;
+* the final confirmation (``confirmed``) of every submission form.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions import flows
 from actions.backend import BackendError, BackendUnavailable, get_client
 from actions.messages import entity_buttons, unavailable_text, uscc_problem_text
 
@@ -107,14 +110,18 @@ def previous_slot_value(tracker: Tracker, slot: str) -> Any:
 class CreditFormValidation(FormValidationAction, ABC):
     """Base class of every form validator (see module docstring)."""
 
-    #: Whether the form files something for an entity (then the sender must be bound to it).
-    needs_binding: bool = False
     #: Slots that depend on the entity and are cleared when ``uscc`` changes.
     entity_dependent_slots: tuple[str, ...] = ()
 
     @abstractmethod
     def name(self) -> str:
         """``validate_<form name>``."""
+
+    @property
+    def needs_binding(self) -> bool:
+        """Whether the flow files something for the entity, so the sender must be bound to it (actions/flows/)."""
+        flow = flows.flow_of(self.form_name())
+        return bool(flow and flow.needs_binding)
 
     # -- required slots ----------------------------------------------------------------------
 
@@ -215,6 +222,13 @@ class CreditFormValidation(FormValidationAction, ABC):
     def is_correction(tracker: Tracker, slot: str) -> bool:
         """The latest message carries a new code while another question is open."""
         return slot != "uscc" and latest_entity(tracker, "uscc") is not None
+
+    def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The final "submit this?" of a submission form: True submits, False files nothing."""
+        answer = self.yes_no_answer("confirmed", value, dispatcher, tracker)
+        return answer if isinstance(answer, dict) else self.accept("confirmed", answer)
 
     # -- the entity question -----------------------------------------------------------------
 

@@ -9,20 +9,11 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import texts
+from actions import flows, texts
 from actions.backend import BackendError, BackendUnavailable, get_client
 from actions.forms_base import sender_id
 from actions.submission import reset_flow
 
-FORM_LABELS = {
-    "query_form": "信用查询",
-    "report_form": "信用报告",
-    "binding_form": "身份验证",
-    "registration_form": "自愿注册",
-    "commitment_form": "信用承诺",
-    "objection_form": "异议申请",
-    "repair_form": "信用修复",
-}
 SUMMARY_SLOTS = {
     "entity_name": "主体",
     "uscc": "代码",
@@ -39,7 +30,7 @@ MAX_MESSAGES = 8
 def conversation_summary(events: list[dict[str, Any]], slots: dict[str, Any], form: str | None) -> str:
     """Recent user messages, the flow in progress and its answers."""
     lines = []
-    label = FORM_LABELS.get(form or "") or FORM_LABELS.get(slots.get("pending_form") or "")
+    label = flows.label(form) or flows.label(slots.get("pending_form"))
     if label:
         lines.append(f"正在办理：{label}")
     for slot, name in SUMMARY_SLOTS.items():

@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendError, BackendUnavailable, get_client
 from actions.forms_base import CreditFormValidation, is_button_noise
 from actions.records import candidates_for, pick_record
-from actions.submission import SUMMARIES, SubmitApplication
+from actions.submission import SubmitApplication
 
 OUTCOMES = {"更正": "更正", "改正": "更正", "修改": "更正", "撤销": "撤销", "删除": "撤销", "撤下": "撤销"}
 NO_PREFERENCE = ("由部门", "都可以", "不确定", "随便", "核定")
@@ -31,13 +31,9 @@ def objection_summary(slots: dict[str, Any]) -> str:
     )
 
 
-SUMMARIES["objection_form"] = objection_summary
-
-
 class RecordFormValidation(CreditFormValidation):
     """Shared entity → records step of the objection and repair forms."""
 
-    needs_binding = True
     purpose = "objection"
     entity_dependent_slots = ("record_id", "record_candidates")
 
@@ -105,18 +101,9 @@ class ValidateObjectionForm(RecordFormValidation):
             return self.reject("requested_outcome", dispatcher, tracker, "请选择“更正”或“撤销”。")
         return self.accept("requested_outcome", outcome)
 
-    def validate_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        answer = self.yes_no_answer("confirmed", value, dispatcher, tracker)
-        return answer if isinstance(answer, dict) else self.accept("confirmed", answer)
-
 
 class ActionSubmitObjection(SubmitApplication):
     """POST /api/v1/applications/objections."""
-
-    kind = "objection"
-    form = "objection_form"
 
     def name(self) -> str:
         return "action_submit_objection"

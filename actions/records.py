@@ -12,15 +12,15 @@ from rasa_sdk.types import DomainDict
 
 from actions.messages import record_button_title, record_line
 
-NEGATIVE_CATEGORIES = ("行政处罚", "严重失信主体名单", "经营异常", "重点关注名单", "其他失信信息", "失信被执行人")
 MAX_BUTTONS = 10
 INDEX = re.compile(r"^\s*第?\s*(\d{1,2})\s*[条个项]?\s*$")
 
 
 def candidates_for(records: list[dict[str, Any]], purpose: str) -> list[dict[str, Any]]:
-    """Records a user may pick: objection → not already disputed; repair → negative, not in repair."""
+    """Records a user may pick: objection → not already disputed; repair → the backend says 信用修复 is the
+    record's route (``repair_applies``) and no repair of it is open (eligibility is checked once picked)."""
     if purpose == "repair":
-        picked = [r for r in records if r.get("category") in NEGATIVE_CATEGORIES and not r.get("under_repair")]
+        picked = [r for r in records if r.get("repair_applies") and not r.get("under_repair")]
     else:
         picked = [r for r in records if not r.get("under_objection")]
     return [

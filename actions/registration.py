@@ -15,7 +15,7 @@ from actions.backend import BackendError, BackendUnavailable
 from actions.forms_base import CreditFormValidation, is_button_noise
 from actions.messages import unavailable_text
 from actions.policy import load_policy, registration_categories, registration_fields, truthfulness_commitment
-from actions.submission import SUMMARIES, SubmitApplication
+from actions.submission import SubmitApplication
 
 SKIP_WORDS = ("跳过", "无", "没有", "不填", "长期", "略")
 DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
@@ -74,13 +74,9 @@ def registration_summary(slots: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-SUMMARIES["registration_form"] = registration_summary
-
-
 class ValidateRegistrationForm(CreditFormValidation):
     """Validates ``registration_form``."""
 
-    needs_binding = True
     entity_dependent_slots = ()
 
     def name(self) -> str:
@@ -149,12 +145,6 @@ class ValidateRegistrationForm(CreditFormValidation):
             )
         return self.accept("reg_truthful", True)
 
-    def validate_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        answer = self.yes_no_answer("confirmed", value, dispatcher, tracker)
-        return answer if isinstance(answer, dict) else self.accept("confirmed", answer)
-
 
 class ActionAskInfoCategory(Action):
     """Asks for the registration category with one button per category."""
@@ -220,9 +210,6 @@ class ActionAskRegTruthful(Action):
 
 class ActionSubmitRegistration(SubmitApplication):
     """POST /api/v1/applications/registrations."""
-
-    kind = "registration"
-    form = "registration_form"
 
     def name(self) -> str:
         return "action_submit_registration"

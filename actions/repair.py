@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendError, BackendUnavailable, get_client
-from actions.messages import eligibility_text, numbered, requirements_text
+from actions.messages import eligibility_text, numbered, requirements_text, unavailable_text
 from actions.objection import RecordFormValidation, _record_id
-from actions.policy import REPAIR_PROMISE_FALLBACK, load_policy, repair_promise_items
-from actions.submission import SUMMARIES, SubmitApplication
+from actions.policy import load_policy, repair_promise_items
+from actions.submission import SubmitApplication
 
 
 def repair_summary(slots: dict[str, Any]) -> str:
@@ -29,9 +29,6 @@ def repair_summary(slots: dict[str, Any]) -> str:
             "《信用修复承诺书》：已签署",
         ]
     )
-
-
-SUMMARIES["repair_form"] = repair_summary
 
 
 class ValidateRepairForm(RecordFormValidation):
@@ -93,12 +90,6 @@ class ValidateRepairForm(RecordFormValidation):
             )
         return self.accept("commitment_signed", True)
 
-    def validate_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        answer = self.yes_no_answer("confirmed", value, dispatcher, tracker)
-        return answer if isinstance(answer, dict) else self.accept("confirmed", answer)
-
 
 class ActionAskCommitmentSigned(Action):
     """Shows the 信用修复承诺书 and asks the user to sign it by confirming."""
@@ -110,7 +101,9 @@ class ActionAskCommitmentSigned(Action):
         try:
             items = repair_promise_items(load_policy())
         except (BackendUnavailable, BackendError):
-            items = REPAIR_PROMISE_FALLBACK
+            # The text is the backend's (policy.yaml): without it there is nothing to sign yet.
+            dispatcher.utter_message(text=unavailable_text() + "请稍后回复“同意”继续。")
+            return []
         name = tracker.get_slot("entity_name") or "本单位"
         dispatcher.utter_message(
             text=f"《信用修复承诺书》\n{name}郑重承诺：\n{numbered(items)}\n\n回复“同意”即视为签署本承诺书。",
@@ -121,9 +114,6 @@ class ActionAskCommitmentSigned(Action):
 
 class ActionSubmitRepair(SubmitApplication):
     """POST /api/v1/applications/repairs."""
-
-    kind = "repair"
-    form = "repair_form"
 
     def name(self) -> str:
         return "action_submit_repair"

@@ -1,11 +1,14 @@
 """Shared submission step: summary → explicit confirmation → POST with an idempotency key.
 
+What each submission files (its kind, its summary, its submit action) is declared in actions/flows/;
+the summary builders and submit actions are found from there when needed, not registered on import.
 On ``BackendUnavailable`` nothing is reset: the answers and the nonce stay, ``retry_pending``
 names the form, and "重试"/affirm submits again with the same ``Idempotency-Key``.
 """
 
 from __future__ import annotations
 
+import importlib
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -16,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import texts
+from actions import flows, texts
 from actions.backend import BackendError, BackendUnavailable, get_client, idempotency_key
 from actions.forms_base import sender_id
 from actions.messages import submission_text, unavailable_text
@@ -27,41 +30,37 @@ RETRY_BUTTONS = [
     {"title": "转人工", "payload": "/human_handoff"},
 ]
 
-#: Every slot a flow may leave behind; reset after a submission, a cancel or a stop.
+#: Every slot a flow may leave behind; reset after a submission, a cancel or a stop: the bookkeeping
+#: below, then every slot a form asks and every flow's scratch slots (actions/flows/).
 FLOW_SLOTS: dict[str, Any] = {
     "uscc": None,
     "entity_name": None,
-    "confirmed": None,
     "failed_attempts": None,
     "flow_stopped": False,
     "binding_needed": False,
     "pending_form": None,
     "retry_pending": None,
     "submission_nonce": None,
-    "record_id": None,
-    "record_candidates": None,
-    "otp_code": None,
-    "info_category": None,
-    "reg_field_value": None,
-    "reg_fields": None,
-    "reg_field_labels": None,
-    "reg_truthful": None,
-    "commitment_type": None,
-    "commitment_matter": None,
-    "missing_materials": None,
-    "materials_due": None,
-    "commitment_accepted": None,
-    "objection_reason": None,
-    "requested_outcome": None,
-    "corrective_action": None,
-    "obligations_fulfilled": None,
-    "commitment_signed": None,
+    **{slot: None for slot in flows.question_slots() if slot != "uscc"},
 }
 
-#: form name → function building the confirmation summary from the tracker's slots.
-SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {}
-#: form name → submit action class (filled by SubmitApplication subclasses).
-SUBMITTERS: dict[str, type[SubmitApplication]] = {}
+
+def resolve(reference: str) -> Any:
+    """The object a declaration names as ``"module:attribute"``."""
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def summary_builder(form: str | None) -> Callable[[dict[str, Any]], str] | None:
+    """The function that builds the confirmation summary of a submission form from the slots."""
+    flow = flows.flow_of(form)
+    return resolve(flow.submission.summary) if flow and flow.submission else None
+
+
+def submitter(form: str | None) -> type[SubmitApplication] | None:
+    """The submit action class of a submission form."""
+    flow = flows.flow_of(form)
+    return resolve(flow.submission.action) if flow and flow.submission else None
 
 
 def reset_flow() -> list[EventType]:
@@ -98,15 +97,11 @@ def attempt_nonce(tracker: Tracker) -> str:
 
 
 class SubmitApplication(Action, ABC):
-    """Runs after a submission form completes."""
+    """Runs after a submission form completes; its flow (form, application kind) is the one it ends."""
 
-    kind: str = ""
-    form: str = ""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.form:
-            SUBMITTERS[cls.form] = cls
+    @abstractmethod
+    def name(self) -> str:
+        """``action_submit_<kind>``, the flow's ``final_action``."""
 
     @abstractmethod
     def body(self, tracker: Tracker) -> dict[str, Any]:
@@ -118,17 +113,18 @@ class SubmitApplication(Action, ABC):
         if tracker.get_slot("confirmed") is False:
             dispatcher.utter_message(text=texts.NOT_SUBMITTED)
             return reset_flow()
+        flow, submission = flows.submission_of(self.name())
         nonce = tracker.get_slot("submission_nonce") or attempt_nonce(tracker)
-        key = idempotency_key(sender_id(tracker), self.form, nonce)
+        key = idempotency_key(sender_id(tracker), flow.form, nonce)
         body = {"sender_id": sender_id(tracker), "uscc": tracker.get_slot("uscc"), **self.body(tracker)}
         try:
-            application = get_client().submit(self.kind, body, key)
+            application = get_client().submit(submission.kind, body, key)
         except BackendUnavailable:
             dispatcher.utter_message(
                 text=unavailable_text() + "您填写的内容都已保留，回复“重试”即可再次提交，不会重复提交。",
                 buttons=RETRY_BUTTONS,
             )
-            return [SlotSet("submission_nonce", nonce), SlotSet("retry_pending", self.form)]
+            return [SlotSet("submission_nonce", nonce), SlotSet("retry_pending", flow.form)]
         except BackendError as error:
             dispatcher.utter_message(text=error_text(error))
             return reset_flow()
@@ -143,7 +139,7 @@ class ActionAskConfirmed(Action):
         return "action_ask_confirmed"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        builder = SUMMARIES.get(tracker.active_loop.get("name") or "")
+        builder = summary_builder(tracker.active_loop.get("name"))
         summary = builder(dict(tracker.slots)) if builder else ""
         dispatcher.utter_message(
             text=f"请核对以下内容：\n{summary}\n\n确认提交吗？",
@@ -156,7 +152,7 @@ def retry_pending_submission(
     dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
 ) -> list[EventType] | None:
     """Submit again after an outage; None when nothing is waiting for a retry."""
-    submitter = SUBMITTERS.get(tracker.get_slot("retry_pending") or "")
-    if submitter is None:
+    action = submitter(tracker.get_slot("retry_pending"))
+    if action is None:
         return None
-    return submitter().run(dispatcher, tracker, domain)
+    return action().run(dispatcher, tracker, domain)

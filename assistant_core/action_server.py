@@ -29,6 +29,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant_core.rasa_compat import require_rasa_sdk
+
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
 BIND_HOST_ENV = "ASSISTANT_BIND_HOST"
 DEFAULT_BIND_HOST = "127.0.0.1"
@@ -85,6 +87,7 @@ def bind_host(interface: str | None, env: Mapping[str, str] = os.environ) -> str
 
 def main(argv: list[str] | None = None) -> int:
     args = create_parser().parse_args(argv)
+    require_rasa_sdk()  # the start-up below repeats rasa_sdk's own
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
         print(

@@ -23,6 +23,10 @@ from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from assistant_core import rasa_compat
+
+rasa_compat.require_rasa()
+
 
 def recent_states(tracker: DialogueStateTracker, domain: Domain, turns: int) -> list[State]:
     """``tracker.past_states(domain)[-turns:]``, without building the states before them."""
@@ -36,10 +40,10 @@ def recent_states(tracker: DialogueStateTracker, domain: Domain, turns: int) -> 
     for event in applied:
         if isinstance(event, ActionExecuted):
             if index >= first:
-                states.append(domain._clean_state(domain.get_active_state(replay)))
+                states.append(rasa_compat.clean_state(domain, domain.get_active_state(replay)))
             index += 1
         replay.update(event)
-    states.append(domain._clean_state(domain.get_active_state(replay)))
+    states.append(rasa_compat.clean_state(domain, domain.get_active_state(replay)))
     return states
 
 
@@ -69,8 +73,9 @@ class RecentTurnsRulePolicy(RulePolicy):
     def window(self) -> int | None:
         """The number of states a prediction needs: the longest rule's, plus one (None before training)."""
         keys = [*self.lookup.get(RULES, {}), *self.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {})]
-        return 1 + max(len(self._rule_key_to_state(key)) for key in keys) if keys else None
+        return 1 + max(len(rasa_compat.rule_key_states(self, key)) for key in keys) if keys else None
 
+    # A private hook of Rasa's Policy (rasa_compat.OVERRIDDEN_HOOKS): RulePolicy builds its states here.
     def _prediction_states(
         self,
         tracker: DialogueStateTracker,

@@ -53,12 +53,17 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
+from actions.flows import BINDING_FORM
+from assistant_core import rasa_compat
+
+rasa_compat.require_rasa()
+
 # Attribute set on trackers this store built or saved: (list index of their first event, events stored,
 # the form state after them).
 _POSITION = "_event_log_position"
 
-# The form that asks for the one-time code, and its slot (domain.yml, actions/binding.py).
-OTP_FORM = "binding_form"
+# The form that asks for the one-time code, and its slot, as actions/flows/ declares them.
+OTP_FORM = BINDING_FORM
 OTP_SLOT = "otp_code"
 REQUESTED_SLOT = "requested_slot"
 MASK = "*"
@@ -221,7 +226,7 @@ class EventLogRedisTrackerStore(TrackerStore):
         data = json.loads(raw)
         cls = self._classes.get(data.get("event"))
         # Rasa's own lookup walks the class tree per event; it is kept for names not in the table.
-        return cls._from_parameters(data) if cls else Event.from_parameters(data)
+        return rasa_compat.event_from_parameters(cls, data) if cls else Event.from_parameters(data)
 
     def _build(self, sender_id: str, start: int, raw_events: Sequence[bytes]) -> DialogueStateTracker:
         tracker = self.init_tracker(sender_id)
@@ -257,7 +262,7 @@ class EventLogRedisTrackerStore(TrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Stores the events the tracker gained since it was read, or reconciles a tracker built elsewhere."""
-        if tracker._max_event_history is not None:
+        if rasa_compat.max_event_history(tracker) is not None:
             # A capped tracker drops old events, so "events gained" cannot be counted from its length.
             raise ValueError("EventLogRedisTrackerStore needs trackers without max_event_history")
         sender_id = tracker.sender_id
@@ -292,6 +297,7 @@ class EventLogRedisTrackerStore(TrackerStore):
             for data in forms:
                 self.event_broker.publish({"sender_id": sender_id, **data})
 
+    # A private hook of Rasa's TrackerStore (rasa_compat.OVERRIDDEN_HOOKS), called by stream_events.
     async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
         """Rasa's streaming (``stream_events``), masked as stored; without the conversation before them, a user
         message is known to answer the code question only if the form's question is among ``new_events``."""

@@ -4,4 +4,6 @@
 Traditional → Simplified, domain typo fixes) without changing its length, so entity offsets stay
 valid. ``canonical.EntityCanonicalizer`` runs after the extractors and rewrites ``uscc`` and
 ``application_id`` values to their canonical forms, adding any the statistical extractors missed.
+The text steps they use (``text``: normalisation; ``codes``: finding and canonicalising codes) import
+no Rasa module, so scripts and tests can use them alone.
 """

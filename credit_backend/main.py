@@ -12,6 +12,7 @@ from credit_backend.api import applications, bindings, entities, errors, messagi
 from credit_backend.api.errors import error_body, error_responses
 from credit_backend.api.limits import RequestLimitsMiddleware
 from credit_backend.db import get_sessionmaker
+from credit_backend.responses import Health
 from credit_backend.services.attachments import upload_body_limit
 from credit_backend.startup import lifespan
 
@@ -48,7 +49,7 @@ def create_app() -> FastAPI:
     for router in (entities.router, bindings.router, applications.router, messaging.router):
         app.include_router(router)
 
-    @app.get("/healthz", tags=["health"], responses=error_responses(500, 503))
+    @app.get("/healthz", tags=["health"], response_model=Health, responses=error_responses(500, 503))
     def healthz() -> Any:
         try:
             with get_sessionmaker()() as session:

@@ -25,7 +25,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant_nlu.normalizer import normalize_text  # noqa: E402
+from assistant_nlu.text import normalize_text  # noqa: E402
 
 TRAIN = sorted((ROOT / "data/nlu").glob("*.yml"))
 EVAL = [ROOT / "tests/nlu/eval_intents.yml", ROOT / "tests/nlu/eval_faq.yml"]

@@ -105,8 +105,8 @@ def newest_model(models_dir: Path) -> Path:
 
 def canonical_entity(entity: str, value: str) -> str:
     """Value used for comparison: canonical codes, normalised text for everything else."""
-    from assistant_nlu.canonical import CODE_TYPES, canonical_value
-    from assistant_nlu.normalizer import normalize_text
+    from assistant_nlu.codes import CODE_TYPES, canonical_value
+    from assistant_nlu.text import normalize_text
 
     if entity in CODE_TYPES:
         return canonical_value(entity, value)

@@ -15,15 +15,16 @@ from typing import Any
 
 from bot.telegram import texts
 from bot.telegram.backend_client import BackendClient, BackendError, BackendUnavailable
+from credit_backend.rules.vocabulary import APPLICATION_KINDS, EVIDENCE_KINDS
 
 log = logging.getLogger(__name__)
 
-EVIDENCE_KINDS = ("objection", "repair")
 MIME_BY_EXTENSION = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".pdf": "application/pdf"}
 ALLOWED_MIME = {"image/jpeg", "image/png", "application/pdf"}
 MIME_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "application/x-pdf": "application/pdf"}
 MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "application/pdf": (b"%PDF-",)}
-_APP_NO = re.compile(r"(?<![A-Za-z0-9])(YY|XF)[-_ ]?(\d{8})[-_ ]?(\d{4})(?![0-9])", re.IGNORECASE)
+_EVIDENCE_CODES = "|".join(k.type_code for k in APPLICATION_KINDS if k.takes_evidence)  # YY|XF
+_APP_NO = re.compile(rf"(?<![A-Za-z0-9])({_EVIDENCE_CODES})[-_ ]?(\d{{8}})[-_ ]?(\d{{4}})(?![0-9])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

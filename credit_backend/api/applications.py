@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Header, Query, Response, UploadFile
 
 from credit_backend.api.deps import AnyCaller, DbSession, StaffCaller
 from credit_backend.api.errors import COMMON_ERRORS, error_responses
+from credit_backend.responses import ApplicationList, ApplicationView, AttachmentView
 from credit_backend.schemas import SENDER_PATTERN, CommitmentIn, DecisionIn, ObjectionIn, RegistrationIn, RepairIn
 from credit_backend.services import applications as svc
 from credit_backend.services import attachments
@@ -16,6 +17,9 @@ from credit_backend.services import attachments
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"], responses=error_responses(*COMMON_ERRORS))
 IdemKey = Annotated[str, Header(alias="Idempotency-Key", max_length=100)]
 SUBMIT_ERRORS = error_responses(403, 404, 409, 413)
+# 201: filed now; 200: a retry with the same Idempotency-Key and body gets the application filed first.
+SUBMIT_RESPONSES = {200: {"model": ApplicationView, "description": "The application filed first with this key"}}
+SUBMIT = {"status_code": 201, "response_model": ApplicationView, "responses": SUBMIT_RESPONSES | SUBMIT_ERRORS}
 # The upload route's path: its body may reach attachments.upload_body_limit() (api/limits.py, wired in main.py).
 UPLOAD_PATH = re.compile(r"^/api/v1/applications/[^/]+/attachments/?$")
 
@@ -26,35 +30,35 @@ def _submitted(session: DbSession, kind: str, body: Any, key: str, role: str, re
     return svc.application_view(app)
 
 
-@router.post("/registrations", status_code=201, responses=SUBMIT_ERRORS)
+@router.post("/registrations", **SUBMIT)
 def submit_registration(
     session: DbSession, who: AnyCaller, body: RegistrationIn, key: IdemKey, response: Response
 ) -> dict[str, Any]:
     return _submitted(session, "registration", body, key, who.role, response)
 
 
-@router.post("/commitments", status_code=201, responses=SUBMIT_ERRORS)
+@router.post("/commitments", **SUBMIT)
 def submit_commitment(
     session: DbSession, who: AnyCaller, body: CommitmentIn, key: IdemKey, response: Response
 ) -> dict[str, Any]:
     return _submitted(session, "commitment", body, key, who.role, response)
 
 
-@router.post("/objections", status_code=201, responses=SUBMIT_ERRORS)
+@router.post("/objections", **SUBMIT)
 def submit_objection(
     session: DbSession, who: AnyCaller, body: ObjectionIn, key: IdemKey, response: Response
 ) -> dict[str, Any]:
     return _submitted(session, "objection", body, key, who.role, response)
 
 
-@router.post("/repairs", status_code=201, responses=SUBMIT_ERRORS)
+@router.post("/repairs", **SUBMIT)
 def submit_repair(
     session: DbSession, who: AnyCaller, body: RepairIn, key: IdemKey, response: Response
 ) -> dict[str, Any]:
     return _submitted(session, "repair", body, key, who.role, response)
 
 
-@router.get("")
+@router.get("", response_model=ApplicationList)
 def list_applications(
     session: DbSession,
     who: AnyCaller,
@@ -70,7 +74,7 @@ def list_applications(
     return {"items": [svc.application_view(a) for a in rows]}
 
 
-@router.get("/{application_no}", responses=error_responses(404))
+@router.get("/{application_no}", response_model=ApplicationView, responses=error_responses(404))
 def get_application(
     session: DbSession,
     who: AnyCaller,
@@ -82,7 +86,9 @@ def get_application(
     return svc.application_view(svc.get_application(session, application_no, viewer))
 
 
-@router.post("/{application_no}/decision", responses=error_responses(403, 404, 409, 413))
+@router.post(
+    "/{application_no}/decision", response_model=ApplicationView, responses=error_responses(403, 404, 409, 413)
+)
 def decide(
     session: DbSession,
     who: StaffCaller,
@@ -97,6 +103,7 @@ def decide(
 @router.post(
     "/{application_no}/attachments",
     status_code=201,
+    response_model=AttachmentView,
     responses=error_responses(403, 404, 413),
 )
 async def upload_attachment(

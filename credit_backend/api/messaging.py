@@ -10,13 +10,14 @@ from sqlalchemy import select
 from credit_backend.api.deps import AdminCaller, AnyCaller, DbSession, StaffCaller
 from credit_backend.api.errors import COMMON_ERRORS, error_responses
 from credit_backend.models import AuditEntry
+from credit_backend.responses import AuditLog, HandoffList, HandoffView, NotificationList, NotificationView
 from credit_backend.schemas import ROW_ID_MAX, HandoffIn
 from credit_backend.services import messaging
 
 router = APIRouter(prefix="/api/v1", tags=["messaging"], responses=error_responses(*COMMON_ERRORS))
 
 
-@router.get("/notifications", responses=error_responses(403))
+@router.get("/notifications", response_model=NotificationList, responses=error_responses(403))
 def notifications(
     session: DbSession,
     who: AnyCaller,
@@ -29,7 +30,9 @@ def notifications(
     return {"items": [messaging.notification_view(n, who.unmasked) for n in rows]}
 
 
-@router.post("/notifications/{notification_id}/delivered", responses=error_responses(403, 404))
+@router.post(
+    "/notifications/{notification_id}/delivered", response_model=NotificationView, responses=error_responses(403, 404)
+)
 def delivered(
     session: DbSession, who: AnyCaller, notification_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 ) -> dict[str, Any]:
@@ -37,17 +40,17 @@ def delivered(
     return messaging.notification_view(note, who.unmasked)
 
 
-@router.post("/handoffs", status_code=201, responses=error_responses(413))
+@router.post("/handoffs", status_code=201, response_model=HandoffView, responses=error_responses(413))
 def create_handoff(session: DbSession, who: AnyCaller, body: HandoffIn) -> dict[str, Any]:
     return messaging.handoff_view(messaging.create_handoff(session, body, who.role))
 
 
-@router.get("/handoffs", responses=error_responses(403))
+@router.get("/handoffs", response_model=HandoffList, responses=error_responses(403))
 def list_handoffs(session: DbSession, _: StaffCaller, status: str | None = None) -> dict[str, Any]:
     return {"items": [messaging.handoff_view(h) for h in messaging.list_handoffs(session, status)]}
 
 
-@router.get("/audit", responses=error_responses(403))
+@router.get("/audit", response_model=AuditLog, responses=error_responses(403))
 def audit_log(session: DbSession, _: AdminCaller, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
     return {

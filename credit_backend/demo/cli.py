@@ -23,6 +23,7 @@ from credit_backend.demo.generator import NAMED_CASES, CityGenerator
 from credit_backend.demo.load import LoadStats, entity_count, load_city, reset_database
 from credit_backend.migrate import upgrade
 from credit_backend.models import CreditRecord, Entity
+from credit_backend.rules import vocabulary
 from credit_backend.rules.periods import add_months
 from credit_backend.settings import get_settings
 
@@ -56,16 +57,16 @@ def named_case_rows(engine: Engine) -> list[list[str]]:
             key = conn.execute(
                 select(CreditRecord.category, CreditRecord.severity, CreditRecord.decision_date)
                 .where(CreditRecord.entity_id == entity_id)
-                .where(CreditRecord.category.in_(("行政处罚", "严重失信主体名单", "守信激励")))
+                .where(CreditRecord.category.in_((vocabulary.PENALTY, vocabulary.SEVERE_LIST, vocabulary.REDLIST)))
                 .order_by(CreditRecord.decision_date.desc())
                 .limit(1)
             ).first()
             detail = case.flow
             if key is not None:
                 category, severity, decided = key
-                label = f"{severity}{category}" if category == "行政处罚" else category
+                label = f"{severity}{category}" if category == vocabulary.PENALTY else category
                 detail += f"（{label} {decided.isoformat()}"
-                if category == "行政处罚" and severity == "一般":
+                if category == vocabulary.PENALTY and severity == "一般":
                     detail += f"，最早可修复 {add_months(decided, 3).isoformat()}"
                 detail += "）"
             rows.append([case.uscc, case.name, case.contact_phone, case.grade, detail])

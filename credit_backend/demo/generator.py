@@ -19,8 +19,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from operator import mul
 from typing import Any
 
-from credit_backend.models.record import CATEGORIES
 from credit_backend.policy.loader import Policy, load_policy
+from credit_backend.rules import vocabulary
 from credit_backend.rules.periods import add_months
 from credit_backend.rules.uscc import CHARSET, JILIN_REGIONS, make_uscc
 
@@ -30,7 +30,7 @@ __all__ = ["GENERATOR_VERSION", "NAMED_CASES", "CityGenerator", "EntityBundle", 
 GENERATOR_VERSION = 1
 
 EARLIEST_DECISION = date(2021, 1, 1)
-NEGATIVE_CATEGORIES = ("行政处罚", "严重失信主体名单", "重点关注名单", "经营异常")
+NEGATIVE_CATEGORIES = tuple(c.name for c in vocabulary.CATEGORIES if c.polarity is vocabulary.Polarity.NEGATIVE)
 
 Row = dict[str, Any]
 
@@ -475,8 +475,10 @@ CATEGORY_WEIGHTS = {
     "12": (30, 8, 10, 0.3, 0.5, 0, 14, 6, 8, 24),
     "N2": (10, 10, 6, 2, 2, 0, 20, 6, 14, 30),
 }
-# Weights follow the order of models.record.CATEGORIES.
-CATEGORY_TABLES = {prefix: _Table(list(zip(CATEGORIES, w, strict=True))) for prefix, w in CATEGORY_WEIGHTS.items()}
+# Weights follow the order of the vocabulary's categories.
+CATEGORY_TABLES = {
+    prefix: _Table(list(zip(vocabulary.CATEGORY_NAMES, w, strict=True))) for prefix, w in CATEGORY_WEIGHTS.items()
+}
 RECORD_COUNTS = _Table([(0, 10), (1, 16), (2, 20), (3, 18), (4, 14), (5, 9), (6, 6), (7, 4), (8, 3)])
 ENTITY_STATUS = _Table([("存续", 88), ("在业", 4), ("注销", 5), ("吊销", 3)])
 EARLIEST_ESTABLISHED = {
@@ -885,11 +887,11 @@ class CityGenerator:
     def _record(self, entity_id: int, category: str, prefix: str, region: str, sector: str, lo: date) -> Row:
         r = self._r
         decided = self._days_between(lo, self.today)
-        if category == "行政处罚":
+        if category == vocabulary.PENALTY:
             return self._penalty(entity_id, region, sector, decided)
-        if category == "行政许可":
+        if category == vocabulary.PERMIT:
             return self._license(entity_id, region, sector, decided)
-        if category == "守信激励":
+        if category == vocabulary.REDLIST:
             options = [e for e in REDLIST if prefix in e[4].split()]
             title, authority, doc, months, _ = options[int(r() * len(options))]
             row = self._base(entity_id, category, title.format(y=decided.year - 1), authority, decided)
@@ -899,7 +901,7 @@ class CityGenerator:
             row["status"] = "active" if self.today < end else "expired"
             row["content"] = f"有效期自{decided.isoformat()}至{end.isoformat()}；依法依规享受守信激励措施"
             return row
-        if category == "严重失信主体名单":
+        if category == vocabulary.SEVERE_LIST:
             options = [e for e in BLACKLIST if prefix in e[4].split()]
             title, authority, doc, non_repairable, _ = options[int(r() * len(options))]
             if authority == "court":
@@ -919,14 +921,14 @@ class CityGenerator:
             row["severity"] = "严重"
             row["legally_non_repairable"] = non_repairable
             return self._negative_status(row, 0.35, 0.4)
-        if category == "重点关注名单":
+        if category == vocabulary.WATCH_LIST:
             title, authority, doc = WATCHLIST[int(r() * len(WATCHLIST))]
             row = self._base(entity_id, category, title, authority, decided)
             row["document_no"] = self._doc(doc, decided)
             row["severity"] = "一般"
             row["content"] = "列入重点关注名单，实施与失信程度相对应的严格监管措施"
             return self._negative_status(row, 0.6, 0.5)
-        if category == "经营异常":
+        if category == vocabulary.ABNORMAL:
             authority, doc = self._amr(region)
             reason = ABNORMAL_REASONS.pick(r)
             if prefix == "92":
@@ -939,7 +941,7 @@ class CityGenerator:
             row["severity"] = "一般"
             row["content"] = f"列入原因：{reason}"
             return self._negative_status(row, 0.7, 0.7)
-        if category == "信用承诺":
+        if category == vocabulary.COMMITMENT:
             kind = COMMITMENT_TYPES.pick(r)
             matter = COMMITMENT_MATTERS[int(r() * len(COMMITMENT_MATTERS))]
             title = f"{kind}信用承诺" if kind == "主动型" else f"{kind}信用承诺（{matter}）"
@@ -952,9 +954,9 @@ class CityGenerator:
                 f"承诺类型：{kind}；承诺内容：资料真实有效，遵守法律法规，自觉接受社会监督；履约状态：{kept}"
             )
             return row
-        if category == "信用评价":
+        if category == vocabulary.EVALUATION:
             return self._sector_rating(entity_id, prefix, region, sector, decided)
-        if category == "司法判决":
+        if category == vocabulary.JUDGMENT:
             court, court_code = COURTS[region]
             case = LAWSUITS[int(r() * len(LAWSUITS))]
             appeal = r() < 0.15
@@ -966,7 +968,7 @@ class CityGenerator:
             row["content"] = f"诉讼地位：{side}；案由：{case}；裁判结果：{JUDGMENTS[int(r() * len(JUDGMENTS))]}"
             return row
         title, authority = OTHER_RECORDS[int(r() * len(OTHER_RECORDS))]
-        row = self._base(entity_id, "其他", title.format(y=decided.year), authority, decided)
+        row = self._base(entity_id, vocabulary.OTHER, title.format(y=decided.year), authority, decided)
         row["content"] = "信息来源：" + authority
         return row
 
@@ -985,7 +987,7 @@ class CityGenerator:
             doc += "简罚" if severity == "轻微" else "罚"
         else:
             authority, doc = AUTHORITIES[key]
-        row = self._base(entity_id, "行政处罚", violation, authority, decided)
+        row = self._base(entity_id, vocabulary.PENALTY, violation, authority, decided)
         row["document_no"] = self._doc(doc, decided)
         row["severity"] = severity
         templates = SEVERITY_PENALTY[severity]
@@ -999,7 +1001,7 @@ class CityGenerator:
     def _revocation_record(self, entity_id: int, region: str, lo: date) -> Row:
         authority, doc = self._amr(region)
         decided = self._days_between(lo, self.today)
-        row = self._base(entity_id, "行政处罚", "成立后无正当理由超过六个月未开业或者开业后自行停业连续六个月以上",
+        row = self._base(entity_id, vocabulary.PENALTY, "成立后无正当理由超过六个月未开业或者开业后自行停业连续六个月以上",
                          authority, decided)  # fmt: skip
         row["document_no"] = self._doc(doc + "处罚", decided)
         row["severity"] = "严重"
@@ -1015,7 +1017,7 @@ class CityGenerator:
             doc += "许"
         else:
             doc = LICENSE_DOC.get(authority, "吉市许")
-        row = self._base(entity_id, "行政许可", title, authority, decided)
+        row = self._base(entity_id, vocabulary.PERMIT, title, authority, decided)
         row["document_no"] = self._doc(doc, decided)
         if years:
             until = add_months(decided, 12 * years) - timedelta(days=1)
@@ -1043,7 +1045,7 @@ class CityGenerator:
         else:
             level = ("A", "B", "B", "M", "C")[int(r() * 5)]
             title, authority = f"{decided.year - 1}年度纳税信用等级评价：{level}级", self._tax(region)[0]
-        row = self._base(entity_id, "信用评价", title, authority, decided)
+        row = self._base(entity_id, vocabulary.EVALUATION, title, authority, decided)
         row["content"] = f"评价结果：{title.split('：', 1)[1]}；评价机关：{authority}"
         return row
 
@@ -1052,19 +1054,19 @@ class CityGenerator:
     def _grade_for(self, records: list[Row]) -> tuple[str, str]:
         """Grade consistent with the records, and the reason text."""
         active = [rec for rec in records if rec["status"] == "active"]
-        if any(rec["category"] == "严重失信主体名单" for rec in active):
+        if any(rec["category"] == vocabulary.SEVERE_LIST for rec in active):
             return "D", "列入严重失信主体名单"
         for rec in active:
             cat = rec["category"]
-            if cat in ("重点关注名单", "经营异常"):
+            if cat in (vocabulary.WATCH_LIST, vocabulary.ABNORMAL):
                 return "C", f"存在公示中的{cat}信息"
-            if cat == "行政处罚" and (rec["severity"] == "严重" or (
+            if cat == vocabulary.PENALTY and (rec["severity"] == "严重" or (
                     rec["severity"] == "一般" and not rec["obligations_fulfilled"])):  # fmt: skip
                 return "C", "存在公示中的行政处罚信息"
-        if any(rec["category"] == "行政处罚" and rec["severity"] == "一般" for rec in active):
+        if any(rec["category"] == vocabulary.PENALTY and rec["severity"] == "一般" for rec in active):
             return "B", "存在公示中的一般行政处罚信息（已履行）"
         r = self._r
-        if any(rec["category"] == "守信激励" for rec in active):
+        if any(rec["category"] == vocabulary.REDLIST for rec in active):
             return ("A" if r() < 0.85 else "B"), "年度公共信用综合评价"
         return ("A" if r() < 0.3 else "B"), "年度公共信用综合评价"
 
@@ -1128,7 +1130,7 @@ class CityGenerator:
         number: int,
     ) -> Row:
         decided = add_months(self.today, -months_ago)
-        row = self._base(entity_id, "行政处罚", violation, authority, decided)
+        row = self._base(entity_id, vocabulary.PENALTY, violation, authority, decided)
         row["document_no"] = f"{doc_prefix}〔{decided.year}〕{number}号"
         row["severity"] = severity
         row["content"] = f"违法行为：{violation}；处罚依据：{basis}；处罚内容：{penalty}"
@@ -1147,12 +1149,14 @@ class CityGenerator:
             penalty["obligations_fulfilled"] = True
             records.append(penalty)
             permit_day = date(2023, 5, 16)
-            permit = self._base(entity_id, "行政许可", "道路运输经营许可证", "吉林市交通运输局", permit_day)
+            permit = self._base(entity_id, vocabulary.PERMIT, "道路运输经营许可证", "吉林市交通运输局", permit_day)
             permit["document_no"] = "吉市交许〔2023〕86号"
             permit["content"] = "许可类别：普通；有效期自2023-05-16至2029-05-15；许可内容：道路普通货物运输"
             records.append(permit)
             lawsuit_day = date(2024, 9, 12)
-            lawsuit = self._base(entity_id, "司法判决", "买卖合同纠纷民事判决书", "吉林市昌邑区人民法院", lawsuit_day)
+            lawsuit = self._base(
+                entity_id, vocabulary.JUDGMENT, "买卖合同纠纷民事判决书", "吉林市昌邑区人民法院", lawsuit_day
+            )
             lawsuit["document_no"] = "（2024）吉0202民初3517号"
             lawsuit["content"] = (
                 "诉讼地位：原告；案由：买卖合同纠纷；裁判结果：判决被告于判决生效之日起十日内支付货款及利息"
@@ -1160,12 +1164,12 @@ class CityGenerator:
             records.append(lawsuit)
             contract_day = date(2025, 8, 20)
             contract = self._base(
-                entity_id, "其他", "合同履约信息：吉林市丰满区老旧小区改造项目建材供应合同已按期全部履行",
+                entity_id, vocabulary.OTHER, "合同履约信息：吉林市丰满区老旧小区改造项目建材供应合同已按期全部履行",
                 "信用中国（吉林市）", contract_day,
             )  # fmt: skip
             contract["content"] = "信息来源：企业自愿注册，经核验；合同金额：人民币86万元；履约情况：已按期全部履行"
             records.append(contract)
-            commitment = self._base(entity_id, "信用承诺", "主动型信用承诺", "吉林市政务服务和数字化建设管理局",
+            commitment = self._base(entity_id, vocabulary.COMMITMENT, "主动型信用承诺", "吉林市政务服务和数字化建设管理局",
                                     date(2024, 3, 5))  # fmt: skip
             commitment["document_no"] = "CN220202202403050017"
             commitment["content"] = (
@@ -1180,7 +1184,7 @@ class CityGenerator:
             )  # fmt: skip
             penalty["obligations_fulfilled"] = True
             records.append(penalty)
-            permit = self._base(entity_id, "行政许可", "食品经营许可证", "吉林市市场监督管理局船营分局",
+            permit = self._base(entity_id, vocabulary.PERMIT, "食品经营许可证", "吉林市市场监督管理局船营分局",
                                 date(2022, 7, 1))  # fmt: skip
             permit["document_no"] = "吉市监船许〔2022〕311号"
             permit["content"] = "许可类别：普通；有效期自2022-07-01至2027-06-30；许可内容：食品经营许可证"
@@ -1196,7 +1200,7 @@ class CityGenerator:
             penalty["obligations_fulfilled"] = True
             penalty["legally_non_repairable"] = True
             records.append(penalty)
-            permit = self._base(entity_id, "行政许可", "民办职业培训学校办学许可证", "吉林市人力资源和社会保障局",
+            permit = self._base(entity_id, vocabulary.PERMIT, "民办职业培训学校办学许可证", "吉林市人力资源和社会保障局",
                                 date(2021, 3, 10))  # fmt: skip
             permit["document_no"] = "吉市人社许〔2021〕19号"
             permit["status"] = "revoked"
@@ -1210,7 +1214,7 @@ class CityGenerator:
             )  # fmt: skip
             records.append(penalty)
             listed_day = add_months(today, -6)
-            listed = self._base(entity_id, "严重失信主体名单", "拖欠农民工工资失信联合惩戒对象名单",
+            listed = self._base(entity_id, vocabulary.SEVERE_LIST, "拖欠农民工工资失信联合惩戒对象名单",
                                 "吉林市人力资源和社会保障局", listed_day)  # fmt: skip
             listed["document_no"] = f"吉市人社失信〔{listed_day.year}〕9号"
             listed["severity"] = "严重"
@@ -1220,7 +1224,7 @@ class CityGenerator:
         elif case.uscc.startswith("12"):
             entity = self._named_entity(entity_id, case, date(2003, 1, 15), "吉林省吉林市丰满区吉林大街1499号")
             red_day = add_months(today, -4)
-            red = self._base(entity_id, "守信激励", "吉林省诚信建设示范单位", "吉林省发展和改革委员会", red_day)
+            red = self._base(entity_id, vocabulary.REDLIST, "吉林省诚信建设示范单位", "吉林省发展和改革委员会", red_day)
             red["document_no"] = f"吉发改信用〔{red_day.year}〕12号"
             red["publicity_end"] = add_months(red_day, 24)
             red["content"] = (
@@ -1228,11 +1232,11 @@ class CityGenerator:
             )
             records.append(red)
             honour_day = date(today.year - 1, 12, 20)
-            honour = self._base(entity_id, "其他", f"{honour_day.year}年度吉林市文明单位",
+            honour = self._base(entity_id, vocabulary.OTHER, f"{honour_day.year}年度吉林市文明单位",
                                 "中共吉林市委精神文明建设委员会", honour_day)  # fmt: skip
             honour["content"] = "信息来源：中共吉林市委精神文明建设委员会"
             records.append(honour)
-            commitment = self._base(entity_id, "信用承诺", "主动型信用承诺", "吉林市政务服务和数字化建设管理局",
+            commitment = self._base(entity_id, vocabulary.COMMITMENT, "主动型信用承诺", "吉林市政务服务和数字化建设管理局",
                                     date(2025, 2, 10))  # fmt: skip
             commitment["document_no"] = "CN220200202502100003"
             commitment["content"] = (
@@ -1248,7 +1252,9 @@ class CityGenerator:
             )  # fmt: skip
             penalty["under_objection"] = True
             records.append(penalty)
-            permit = self._base(entity_id, "行政许可", "种子生产经营许可证", "吉林市农业农村局", date(2022, 3, 28))
+            permit = self._base(
+                entity_id, vocabulary.PERMIT, "种子生产经营许可证", "吉林市农业农村局", date(2022, 3, 28)
+            )
             permit["document_no"] = "吉市农许〔2022〕45号"
             permit["content"] = "许可类别：普通；有效期自2022-03-28至2027-03-27；许可内容：农作物种子生产经营"
             records.append(permit)

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from credit_backend.rules.vocabulary import CATEGORY_NAMES, NAMED_LISTS, SEVERITIES, holds_failures
 from credit_backend.rules.workdays import YearSchedule
 
 __all__ = [
@@ -39,8 +40,7 @@ HOLIDAYS_ENV = "CREDIT_HOLIDAYS_FILE"
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.yaml")
 DEFAULT_HOLIDAYS_PATH = Path(__file__).with_name("holidays.yaml")
 
-Severity = Literal["轻微", "一般", "严重"]
-SEVERITIES: tuple[str, ...] = ("轻微", "一般", "严重")
+Severity = Literal[SEVERITIES]  # type: ignore[valid-type]  # the vocabulary's classes
 
 
 class PolicyError(ValueError):
@@ -211,6 +211,13 @@ class CommitmentPolicy(_Model):
     types: dict[str, CommitmentType] = Field(min_length=1)
     rongque_materials_due: RongqueDue
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def texts(self) -> dict[str, tuple[str, ...]]:
+        """Each type's full commitment text: the base items, then its own. The one place it is assembled;
+        GET /policy serves it, so clients show it as it is instead of assembling it again."""
+        return {name: self.base_items + kind.extra_items for name, kind in self.types.items()}
+
 
 FieldType = Literal["text", "longtext", "date", "amount", "period"]
 
@@ -306,6 +313,24 @@ class Policy(_Model):
             raise ValueError(f"aliases point to unknown categories: {dangling}")
         return self
 
+    @model_validator(mode="after")
+    def _matches_vocabulary(self) -> Policy:
+        """Categories are the vocabulary's (rules/vocabulary.py): each one settled, none invented."""
+        missing = [c for c in CATEGORY_NAMES if c not in self.record_categories]
+        unknown = [c for c in self.record_categories if c not in CATEGORY_NAMES and c not in NAMED_LISTS]
+        if missing or unknown:
+            raise ValueError(f"record_categories must be the vocabulary's: missing {missing}, unknown {unknown}")
+        wrong = [c for c in CATEGORY_NAMES if self.record_categories[c].negative != holds_failures(c)]
+        if wrong:
+            raise ValueError(f"“negative” contradicts the vocabulary's polarity for {wrong}")
+        shadowing = [a for a in self.category_aliases if a in self.record_categories]
+        if shadowing:
+            raise ValueError(f"aliases shadow category names: {shadowing}")
+        stray = [c for c in self.consequences if c not in CATEGORY_NAMES]
+        if stray:
+            raise ValueError(f"consequences for unknown categories: {stray}")
+        return self
+
     def regime_for(self, day: date) -> Regime:
         """The repair regime governing an application made on ``day``."""
         for regime in self.repair.regimes:
@@ -327,7 +352,7 @@ class Policy(_Model):
 
     def commitment_items(self, type_name: str) -> tuple[str, ...]:
         """Full standard text items of a commitment type (KeyError if unknown)."""
-        return self.commitments.base_items + self.commitments.types[type_name].extra_items
+        return self.commitments.texts[type_name]
 
 
 class _HolidayYear(_Model):

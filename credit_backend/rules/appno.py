@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from credit_backend.rules.vocabulary import APPLICATION_KINDS
+
 __all__ = [
     "APPLICATION_TYPES",
     "APPNO_PATTERN",
@@ -20,12 +22,8 @@ __all__ = [
     "parse_application_no",
 ]
 
-APPLICATION_TYPES: dict[str, str] = {
-    "ZC": "自愿注册",
-    "CN": "信用承诺",
-    "YY": "异议",
-    "XF": "信用修复",
-}
+# Type code → short Chinese name of the kind (the vocabulary owns both).
+APPLICATION_TYPES: dict[str, str] = {k.type_code: k.name for k in APPLICATION_KINDS}
 
 MAX_SEQ = 9999
 

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from credit_backend.rules.vocabulary import RECORD_STATUSES as _STATUS_LABELS
+from credit_backend.rules.vocabulary import SEVERITIES, Polarity, category, record_is_negative
+
 if TYPE_CHECKING:
     from credit_backend.policy.loader import Policy, Regime
 
@@ -24,11 +27,11 @@ __all__ = [
     "format_cn_date",
     "format_months",
     "publicity_window",
+    "repair_applies",
     "repair_eligibility",
 ]
 
-RECORD_STATUSES: tuple[str, ...] = ("公示中", "已到期", "已修复", "已撤销")
-_SEVERITIES = ("轻微", "一般", "严重")
+RECORD_STATUSES: tuple[str, ...] = tuple(_STATUS_LABELS.values())
 
 
 def add_months(d: date, months: int) -> date:
@@ -83,7 +86,7 @@ class RepairFacts:
     def __post_init__(self) -> None:
         if self.status not in RECORD_STATUSES:
             raise ValueError(f"unknown record status {self.status!r}")
-        if self.severity is not None and self.severity not in _SEVERITIES:
+        if self.severity is not None and self.severity not in SEVERITIES:
             raise ValueError(f"unknown severity {self.severity!r}")
 
 
@@ -143,7 +146,7 @@ def publicity_window(
     if not settings.negative:
         return PublicityWindow(regime.display_name, True, None, None)
     chosen = severity or settings.default_severity
-    if chosen not in _SEVERITIES:
+    if chosen not in SEVERITIES:
         raise ValueError(f"unknown severity {chosen!r}")
     rule = regime.rule_for(chosen)
     min_months, _ = _min_months(regime, chosen, sector)
@@ -157,6 +160,24 @@ def publicity_window(
 
 
 _UNVERIFIED_NOTE = "（该期限暂依据非官方资料，以官方文件为准）"
+
+
+def _is_failure(canonical: str, severity: str | None, policy: Policy) -> bool:
+    """Whether a record of ``canonical`` (a category, or a named list the policy explains) is 失信信息."""
+    if category(canonical) is None:
+        return policy.record_categories[canonical].negative
+    return record_is_negative(canonical, severity)
+
+
+def repair_applies(category_name: str, severity: str | None, policy: Policy) -> bool:
+    """Whether 信用修复 is the route for a record: 失信信息 in a category the policy repairs.
+
+    Whether it can be repaired now (periods, obligations, objections, legal bars) is ``repair_eligibility``'s.
+    """
+    canonical = policy.resolve_category(category_name)
+    if canonical is None:
+        return False
+    return policy.record_categories[canonical].repairable and _is_failure(canonical, severity, policy)
 
 
 def repair_eligibility(facts: RepairFacts, today: date, policy: Policy) -> RepairEligibility:
@@ -177,9 +198,13 @@ def repair_eligibility(facts: RepairFacts, today: date, policy: Policy) -> Repai
         )
         return RepairEligibility(False, None, (reason,), name, no_window, requirements)
     settings = policy.record_categories[canonical]
-    if not settings.negative:
-        reason = Reason("NOT_NEGATIVE", f"“{canonical}”信息不属于失信信息，无需申请信用修复。{settings.note}")
-        return RepairEligibility(False, None, (reason,), name, no_window, requirements)
+    if not _is_failure(canonical, facts.severity, policy):
+        found = category(canonical)
+        if found is not None and found.polarity is Polarity.MIXED:
+            message = f"这条“{canonical}”类记录不属于失信信息，无需申请信用修复。"
+        else:
+            message = f"“{canonical}”信息不属于失信信息，无需申请信用修复。{settings.note}"
+        return RepairEligibility(False, None, (Reason("NOT_NEGATIVE", message),), name, no_window, requirements)
 
     severity = facts.severity or settings.default_severity
     if severity is None:  # the loader rejects 失信信息 categories without a default

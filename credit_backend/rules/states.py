@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from credit_backend.rules.vocabulary import kind as application_kind
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -19,12 +21,23 @@ class Transition:
 
 @dataclass(frozen=True)
 class Machine:
-    kind: str
-    type_code: str  # the prefix of its application numbers
-    label: str
+    kind: str  # an application kind of the vocabulary
     initial: str
     states: dict[str, str]  # state → Chinese label
     transitions: tuple[Transition, ...]
+
+    def __post_init__(self) -> None:
+        application_kind(self.kind)  # KeyError for a kind the vocabulary does not know
+
+    @property
+    def type_code(self) -> str:
+        """The prefix of its application numbers."""
+        return application_kind(self.kind).type_code
+
+    @property
+    def label(self) -> str:
+        """What an application of this kind is called (信用信息自愿注册, 异议申请…)."""
+        return application_kind(self.kind).label
 
     @property
     def terminal(self) -> frozenset[str]:
@@ -69,8 +82,6 @@ def step(machine: Machine, state: str, action: str) -> Transition:
 
 REGISTRATION = Machine(
     kind="registration",
-    type_code="ZC",
-    label="信用信息自愿注册",
     initial="submitted",
     states={"submitted": "待核验", "verified": "已核验", "rejected": "未通过核验"},
     transitions=(
@@ -81,8 +92,6 @@ REGISTRATION = Machine(
 
 COMMITMENT = Machine(
     kind="commitment",
-    type_code="CN",
-    label="信用承诺",
     initial="in_force",
     states={"in_force": "履约中", "fulfilled": "已履约", "breached": "未履约（失信）", "withdrawn": "已撤回"},
     transitions=(
@@ -94,8 +103,6 @@ COMMITMENT = Machine(
 
 OBJECTION = Machine(
     kind="objection",
-    type_code="YY",
-    label="异议申请",
     initial="submitted",
     states={
         "submitted": "已提交，待受理",
@@ -116,8 +123,6 @@ OBJECTION = Machine(
 
 REPAIR = Machine(
     kind="repair",
-    type_code="XF",
-    label="信用修复申请",
     initial="submitted",
     states={
         "submitted": "已提交，待受理",

@@ -5,6 +5,8 @@ an override table for later years and a fallback, so that a deadline crossing in
 is computed and flagged provisional instead of crashing. The fallback counts Monday-Friday less the
 holidays whose dates the law itself fixes (see ``statutory_holidays``); the State Council's yearly
 schedule adds the lunar holidays, bridges and make-up workdays that only it can set.
+
+Pure: the calendar configured from policy/holidays.yaml is ``credit_backend.policy.calendar``.
 """
 
 from __future__ import annotations
@@ -21,10 +23,7 @@ __all__ = [
     "Deadline",
     "WorkCalendar",
     "YearSchedule",
-    "add_working_days",
-    "default_calendar",
     "statutory_holidays",
-    "working_days_between",
 ]
 
 # The package's own notion of its range (it validates against the same bounds).
@@ -134,22 +133,3 @@ class WorkCalendar:
                 count += 1
             day += _ONE_DAY
         return count
-
-
-@lru_cache(maxsize=1)
-def default_calendar() -> WorkCalendar:
-    """Calendar with the overrides from policy/holidays.yaml (loaded once)."""
-    # Imported here so that this module stays usable without the policy loader's dependencies.
-    from credit_backend.policy.loader import load_holiday_overrides
-
-    return WorkCalendar(load_holiday_overrides())
-
-
-def add_working_days(start: date, n: int) -> Deadline:
-    """:meth:`WorkCalendar.add_working_days` on the default calendar."""
-    return default_calendar().add_working_days(start, n)
-
-
-def working_days_between(start: date, end: date) -> int:
-    """:meth:`WorkCalendar.working_days_between` on the default calendar."""
-    return default_calendar().working_days_between(start, end)

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from credit_backend.errors import DomainError, Forbidden
 from credit_backend.models import Attachment
+from credit_backend.rules.vocabulary import EVIDENCE_KINDS
 from credit_backend.services.applications import get_application
 from credit_backend.services.common import audit
 from credit_backend.settings import get_settings
 
-EVIDENCE_KINDS = ("objection", "repair")
 READ_CHUNK = 64 * 1024
 # What the user may call each accepted type, and the extension added when the name has none of them.
 EXTENSIONS = {"image/jpeg": ("jpg", "jpeg"), "image/png": ("png",), "application/pdf": ("pdf",)}

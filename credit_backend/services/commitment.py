@@ -9,10 +9,12 @@ from sqlalchemy.orm import Session
 
 from credit_backend.errors import DomainError, invalid_field
 from credit_backend.models import Commitment, CreditRecord, Entity
+from credit_backend.policy.calendar import default_calendar
 from credit_backend.policy.loader import load_policy
+from credit_backend.rules import vocabulary
 from credit_backend.rules.periods import format_cn_date
 from credit_backend.rules.states import COMMITMENT, Transition
-from credit_backend.rules.workdays import Deadline, default_calendar
+from credit_backend.rules.workdays import Deadline
 from credit_backend.schemas import CommitmentIn
 from credit_backend.services import evaluation
 
@@ -60,7 +62,7 @@ class CommitmentHandler:
         # The commitment is published in the entity's credit file (信用中国 report section 六 信用承诺).
         record = CreditRecord(
             entity=entity,
-            category="信用承诺",
+            category=vocabulary.COMMITMENT,
             title=f"{body.commitment_type}信用承诺：{body.matter}",
             authority=PLATFORM,
             decision_date=today,
@@ -84,7 +86,7 @@ class CommitmentHandler:
             session.add(
                 CreditRecord(
                     entity_id=app.entity_id,
-                    category="其他",
+                    category=vocabulary.OTHER,
                     title=f"违背信用承诺：{app.matter}",
                     document_no=app.application_no,
                     authority=PLATFORM,

@@ -10,14 +10,13 @@ from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from credit_backend.errors import DomainError, NotFound
-from credit_backend.models import CreditRecord, Entity, Evaluation, Registration, RepairApplication
-from credit_backend.models.record import CATEGORIES
+from credit_backend.models import CreditRecord, Entity, Evaluation, Registration
 from credit_backend.policy.loader import Policy, load_policy
 from credit_backend.rules.masking import mask_id_number, mask_phone
-from credit_backend.rules.states import REPAIR
 from credit_backend.rules.uscc import JILIN_REGIONS, one_char_corrections, validate_uscc
+from credit_backend.rules.vocabulary import CATEGORY_NAMES, LIST_CATEGORIES
+from credit_backend.services.records import UNDER_REPAIR, record_view
 
-LIST_CATEGORIES = ("严重失信主体名单", "重点关注名单", "守信激励", "经营异常")
 SEARCH_TOTAL_CAP = 1000  # counting every match of a common fragment like 有限公司 is not worth a scan
 
 
@@ -35,15 +34,8 @@ _VERIFIED_REGISTRATIONS = (
     .where(Registration.entity_id == bindparam("entity_id"), Registration.status == "verified")
     .order_by(Registration.verified_on.desc())
 )
-# Whether a repair application for the record in the enclosing query is still open.
-_UNDER_REPAIR = (
-    select(RepairApplication.id)
-    .where(RepairApplication.record_id == CreditRecord.id, RepairApplication.status.in_(REPAIR.open_states))
-    .exists()
-    .label("under_repair")
-)
 _ENTITY_RECORDS = (
-    select(CreditRecord, _UNDER_REPAIR)
+    select(CreditRecord, UNDER_REPAIR)
     .where(CreditRecord.entity_id == bindparam("entity_id"))
     .order_by(CreditRecord.decision_date.desc(), CreditRecord.id.desc())
 )
@@ -186,25 +178,6 @@ def latest_evaluation(session: Session, entity: Entity) -> Evaluation | None:
     return session.scalar(_LATEST_EVALUATION, {"entity_id": entity.id})
 
 
-def record_view(record: CreditRecord, under_repair: bool = False) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "category": record.category,
-        "title": record.title,
-        "document_no": record.document_no,
-        "authority": record.authority,
-        "decision_date": record.decision_date,
-        "severity": record.severity,
-        "content": record.content,
-        "publicity_end": record.publicity_end,
-        "status": record.status,
-        "status_label": record.status_label,
-        "under_objection": record.under_objection,
-        "under_repair": under_repair,
-        "obligations_fulfilled": record.obligations_fulfilled,
-    }
-
-
 def entity_records(
     session: Session, entity: Entity, category: str | None = None, active_only: bool = False
 ) -> list[tuple[CreditRecord, bool]]:
@@ -212,8 +185,10 @@ def entity_records(
     query = _ENTITY_RECORDS
     if category:
         canonical = load_policy().resolve_category(category) or category
-        if canonical not in CATEGORIES:
-            raise DomainError(f"没有“{category}”这一类信用记录。可选：{'、'.join(CATEGORIES)}", code="VALIDATION_ERROR")
+        if canonical not in CATEGORY_NAMES:
+            raise DomainError(
+                f"没有“{category}”这一类信用记录。可选：{'、'.join(CATEGORY_NAMES)}", code="VALIDATION_ERROR"
+            )
         query = query.where(CreditRecord.category == canonical)
     if active_only:
         query = query.where(CreditRecord.status == "active")
@@ -271,7 +246,7 @@ def profile(session: Session, entity: Entity, *, unmasked: bool) -> dict[str, An
         "established_on": entity.established_on,
         "evaluation": grade_view(evaluation.grade, evaluation.evaluated_on, policy=policy) if evaluation else None,
         "lists": lists,
-        "record_counts": {c: counts[c] for c in CATEGORIES if counts[c]},
+        "record_counts": {c: counts[c] for c in CATEGORY_NAMES if counts[c]},
         "latest_records": dict(latest),
         "under_objection": [record_view(r, under_repair) for r, under_repair in records if r.under_objection],
         "under_repair": [record_view(r, True) for r, under_repair in records if under_repair],

@@ -5,32 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credit_backend import clock
-from credit_backend.errors import Conflict, DomainError, NotFound
-from credit_backend.models import CreditRecord, Entity, Objection
+from credit_backend.errors import Conflict, DomainError
+from credit_backend.models import Entity, Objection
+from credit_backend.policy.calendar import default_calendar
 from credit_backend.policy.loader import load_policy
-from credit_backend.rules.states import MACHINES, OBJECTION, Transition
-from credit_backend.rules.workdays import Deadline, default_calendar
+from credit_backend.rules.states import OBJECTION, Transition
+from credit_backend.rules.workdays import Deadline
 from credit_backend.schemas import ObjectionIn
 from credit_backend.services import evaluation
-
-
-def entity_record(session: Session, entity: Entity, record_id: int) -> CreditRecord:
-    record = session.get(CreditRecord, record_id)
-    if record is None or record.entity_id != entity.id:
-        raise NotFound(
-            f"{entity.name}名下没有编号为 {record_id} 的信用记录，请从记录列表中选择。", code="RECORD_NOT_FOUND"
-        )
-    return record
-
-
-def open_application_for(session: Session, model: Any, record_id: int) -> Any:
-    """The open objection or repair (``model``) of a record, if there is one."""
-    machine = MACHINES[model.__mapper__.polymorphic_identity]
-    return session.scalar(select(model).where(model.record_id == record_id, model.status.in_(machine.open_states)))
+from credit_backend.services.records import entity_record, open_application_for, record_view
 
 
 class ObjectionHandler:
@@ -80,8 +66,6 @@ class ObjectionHandler:
         return None
 
     def details(self, app: Objection) -> dict[str, Any]:
-        from credit_backend.services.entities import record_view
-
         return {
             "record": record_view(app.record),
             "reason": app.reason,

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from credit_backend.errors import DomainError, invalid_field
 from credit_backend.models import Entity, Registration
+from credit_backend.policy.calendar import default_calendar
 from credit_backend.policy.loader import load_policy
 from credit_backend.rules.states import REGISTRATION, Transition
-from credit_backend.rules.workdays import Deadline, default_calendar
+from credit_backend.rules.workdays import Deadline
 from credit_backend.schemas import RegistrationIn
 
 _CHECKS = {

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 from credit_backend import clock
 from credit_backend.errors import Conflict, DomainError
 from credit_backend.models import CreditRecord, Entity, RepairApplication
+from credit_backend.policy.calendar import default_calendar
 from credit_backend.policy.loader import load_policy
 from credit_backend.rules.periods import RepairEligibility, RepairFacts, repair_eligibility
 from credit_backend.rules.states import REPAIR, Transition
-from credit_backend.rules.workdays import Deadline, default_calendar
+from credit_backend.rules.workdays import Deadline
 from credit_backend.schemas import RepairIn
 from credit_backend.services import evaluation
-from credit_backend.services.objection import entity_record, open_application_for
+from credit_backend.services.records import entity_record, get_record, open_application_for, record_view
 
 REPAIR_COMMITMENT_TYPE = "信用修复型"
 
@@ -35,6 +36,24 @@ def eligibility(
         legally_non_repairable=record.legally_non_repairable,
     )
     return repair_eligibility(facts, today, load_policy())
+
+
+def check_record(
+    session: Session, record: CreditRecord, today: date, *, obligations_fulfilled: bool = False
+) -> tuple[RepairEligibility, RepairApplication | None]:
+    """The one repair check of a stored record (eligibility route and submission alike): its
+    eligibility, counting an open repair application as "repair in progress", and that application."""
+    pending = open_application_for(session, RepairApplication, record.id)
+    result = eligibility(
+        record, today, obligations_fulfilled=obligations_fulfilled, repair_in_progress=pending is not None
+    )
+    return result, pending
+
+
+def record_eligibility(session: Session, record_id: int, on: date) -> dict[str, Any]:
+    """The eligibility view of any record on ``on`` (RECORD_NOT_FOUND if there is no such record)."""
+    result, _ = check_record(session, get_record(session, record_id), on)
+    return eligibility_view(result, on)
 
 
 def eligibility_view(result: RepairEligibility, on: date) -> dict[str, Any]:
@@ -59,14 +78,13 @@ class RepairHandler:
 
     def build(self, session: Session, entity: Entity, body: RepairIn, today: date):  # type: ignore[no-untyped-def]
         record = entity_record(session, entity, body.record_id)
-        pending = open_application_for(session, RepairApplication, record.id)
+        result, pending = check_record(session, record, today, obligations_fulfilled=body.obligations_fulfilled)
         if pending is not None:
             raise Conflict(
                 f"该记录已有正在办理的信用修复申请 {pending.application_no}，请查询其进度。",
                 code="DUPLICATE_APPLICATION",
                 application_no=pending.application_no,
             )
-        result = eligibility(record, today, obligations_fulfilled=body.obligations_fulfilled)
         if not result.eligible:
             raise DomainError(
                 "该记录目前不能申请信用修复：" + "；".join(r.message for r in result.reasons),
@@ -109,8 +127,6 @@ class RepairHandler:
         return None
 
     def details(self, app: RepairApplication) -> dict[str, Any]:
-        from credit_backend.services.entities import record_view
-
         return {
             "record": record_view(app.record, under_repair=REPAIR.is_open(app.status)),
             "corrective_action": app.corrective_action,

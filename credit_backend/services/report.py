@@ -9,18 +9,16 @@ from sqlalchemy.orm import Session
 from credit_backend import clock
 from credit_backend.models import Entity
 from credit_backend.rules.periods import format_cn_date
+from credit_backend.rules.vocabulary import CATEGORIES
 from credit_backend.services.entities import profile
 
-SECTIONS = (
+# The report's sections in order, each with the record categories it shows (the vocabulary's).
+SECTIONS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("一、基本信息", None),
-    ("二、行政管理", ("行政许可", "行政处罚")),
-    ("三、诚实守信", ("守信激励",)),
-    ("四、严重失信主体名单和重点关注名单", ("严重失信主体名单", "重点关注名单")),
-    ("五、经营异常", ("经营异常",)),
-    ("六、信用承诺", ("信用承诺",)),
-    ("七、信用评价", ("信用评价",)),
-    ("八、司法判决", ("司法判决",)),
-    ("九、其他", ("其他",)),
+    *(
+        (section, tuple(c.name for c in CATEGORIES if c.report_section == section))
+        for section in dict.fromkeys(c.report_section for c in CATEGORIES)
+    ),
 )
 
 

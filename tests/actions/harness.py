@@ -28,7 +28,24 @@ import actions
 from tests.support.processes import DemoBackend
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def load_domain(directory: Path) -> dict[str, Any]:
+    """The domain directory's files merged as Rasa merges them (slots, forms and responses by name, lists joined)."""
+    merged: dict[str, Any] = {}
+    for path in sorted(directory.glob("*.yml")):
+        part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, value in part.items():
+            if isinstance(value, dict):
+                merged.setdefault(key, {}).update(value)
+            elif isinstance(value, list):
+                merged.setdefault(key, []).extend(v for v in value if v not in merged[key])
+            else:
+                merged.setdefault(key, value)
+    return merged
+
+
+DOMAIN: dict[str, Any] = load_domain(ROOT / "domain")
 
 ASSISTANT_TOKEN = "actions-test-assistant"
 STAFF_TOKEN = "actions-test-staff"

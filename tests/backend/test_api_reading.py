@@ -371,7 +371,9 @@ def test_records_of_an_entity_newest_first(client, world):
         "under_objection": False,
         "under_repair": False,
         "obligations_fulfilled": True,
+        "repair_applies": True,
     }
+    assert items[1]["repair_applies"] is False  # a 行政许可 is not 失信信息
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,12 @@ from credit_backend.demo.cli import main as cli_main
 from credit_backend.demo.generator import NAMED_CASES, CityGenerator, EntityBundle, id_check_char
 from credit_backend.demo.load import entity_count, load_city, reset_database
 from credit_backend.models import CreditRecord, Entity, Evaluation
-from credit_backend.models.record import CATEGORIES, RECORD_STATUS_LABELS, SEVERITIES
 from credit_backend.policy.loader import DEFAULT_POLICY_PATH, Policy, load_policy
 from credit_backend.rules.periods import RepairFacts, add_months, repair_eligibility
 from credit_backend.rules.uscc import JILIN_REGIONS, validate_uscc
+from credit_backend.rules.vocabulary import CATEGORY_NAMES as CATEGORIES
+from credit_backend.rules.vocabulary import RECORD_STATUSES as RECORD_STATUS_LABELS
+from credit_backend.rules.vocabulary import SEVERITIES
 
 TODAY = date(2026, 11, 26)
 CITY_SIZE = 2000

@@ -1,12 +1,16 @@
-"""The OpenAPI document lists the error answers the API really gives, in the ErrorBody format, and no 422."""
+"""The OpenAPI document declares every answer: a response model for each success, ErrorBody for each error, no 422."""
 
 from __future__ import annotations
 
 import json
+import typing
 
+import pydantic
 import pytest
 
+from actions import api_types
 from credit_backend.api.errors import ERROR_DESCRIPTIONS
+from credit_backend.responses import Health
 from credit_backend.schemas import ErrorBody
 from tests.backend.api_helpers import API, assert_error
 from tests.backend.conftest import ASSISTANT
@@ -99,3 +103,38 @@ def test_real_errors_match_the_documented_body(client, world):
     for r in answers:
         ErrorBody.model_validate(r.json())
     assert_error(answers[0], 400, "VALIDATION_ERROR", "数量")
+
+
+def test_every_operation_declares_its_answer(spec):
+    """Each success status has a schema (a named response model), except 204 No Content."""
+    for path, method, op in operations(spec):
+        successes = {s: r for s, r in op["responses"].items() if s.startswith("2")}
+        assert successes, (method, path)
+        for status, response in successes.items():
+            if status == "204":
+                assert "content" not in response, (method, path)
+                continue
+            schema = response["content"]["application/json"]["schema"]
+            assert schema.get("$ref", "").startswith("#/components/schemas/"), (method, path, status, schema)
+
+
+def test_an_idempotent_retry_is_documented_with_the_same_answer(spec):
+    responses = spec["paths"]["/api/v1/applications/objections"]["post"]["responses"]
+    assert responses["200"]["content"] == responses["201"]["content"]
+
+
+def test_the_actions_typed_answers_are_the_declared_ones(spec):
+    """actions/api_types.py mirrors the response models: each TypedDict has its component's fields exactly."""
+    schemas = spec["components"]["schemas"]
+    shapes = [s for name, s in vars(api_types).items() if typing.is_typeddict(s) and not name.startswith("_")]
+    assert len(shapes) >= 25
+    for shape in shapes:
+        component = schemas[shape.__name__]
+        assert set(shape.__annotations__) == set(component["properties"]), shape.__name__
+        assert shape.__required_keys__ == set(component.get("required", ())), shape.__name__
+
+
+def test_an_undeclared_field_is_refused():
+    """A service that starts returning a new key fails until the response model declares it."""
+    with pytest.raises(pydantic.ValidationError, match="extra"):
+        Health.model_validate({"status": "ok", "database": "ok", "version": "1"})

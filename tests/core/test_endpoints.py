@@ -80,7 +80,7 @@ def test_tracker_and_lock_store_use_the_redis_password(
 ) -> None:
     port, password = redis_with_password
     env = {"RASA_REDIS_PORT": str(port), "RASA_REDIS_DB": "0", "RASA_REDIS_PASSWORD": password}
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     tracker_store = TrackerStore.create(read(ENDPOINTS, "tracker_store", monkeypatch, **env), domain)
     lock_store = LockStore.create(read(ENDPOINTS, "lock_store", monkeypatch, **env))
     assert isinstance(tracker_store, EventLogRedisTrackerStore) and isinstance(lock_store, RedisLockStore)

@@ -145,9 +145,7 @@ CODE = "482913"
 def otp_store(red: redis.Redis) -> Iterator[EventLogRedisTrackerStore]:
     """The store over the project's domain (these tests build their conversations, they need no model)."""
     red.flushdb()
-    yield EventLogRedisTrackerStore(
-        Domain.load(str(ROOT / "domain.yml")), host="127.0.0.1", db=REDIS_DB, key_prefix="o"
-    )
+    yield EventLogRedisTrackerStore(Domain.load(str(ROOT / "domain")), host="127.0.0.1", db=REDIS_DB, key_prefix="o")
     red.flushdb()
 
 

@@ -14,13 +14,10 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from assistant_nlu.canonical import (
-    EntityCanonicalizer,
-    canonical_application_id,
-    find_code_spans,
-    is_resident_id_number,
-)
-from assistant_nlu.normalizer import TYPO_FIXES, UNMASKED_TEXT, TextNormalizer, normalize_text
+from assistant_nlu.canonical import EntityCanonicalizer
+from assistant_nlu.codes import canonical_application_id, find_code_spans, is_resident_id_number
+from assistant_nlu.normalizer import UNMASKED_TEXT, TextNormalizer
+from assistant_nlu.text import TYPO_FIXES, normalize_text
 from credit_backend.rules.uscc import make_uscc, validate_uscc
 
 # A valid synthetic 吉林市 code (GB 32100 check character computed by the rules module).

@@ -10,16 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from credit_backend.policy.calendar import add_working_days, default_calendar, working_days_between
 from credit_backend.policy.loader import PolicyError, load_holiday_overrides
-from credit_backend.rules.workdays import (
-    PACKAGE_YEARS,
-    WorkCalendar,
-    YearSchedule,
-    add_working_days,
-    default_calendar,
-    statutory_holidays,
-    working_days_between,
-)
+from credit_backend.rules.workdays import PACKAGE_YEARS, WorkCalendar, YearSchedule, statutory_holidays
 
 VERIFIED_OUTPUTS = [
     (date(2026, 2, 10), 15, date(2026, 3, 9)),

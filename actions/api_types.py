@@ -1,0 +1,302 @@
+"""The credit backend's answers as the actions read them: TypedDicts of the declared response models.
+
+The backend declares every answer as a pydantic model (credit_backend/responses/, served in /openapi.json);
+these are the same shapes for the client, in the standard library only, so they hold whatever pydantic the
+Rasa environment has. Each class is named like its OpenAPI component, and
+tests/backend/test_openapi.py checks that every class here has exactly that component's fields.
+The policy (GET /api/v1/policy) is declared as far as the assistant reads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+# -- reading ------------------------------------------------------------------------------------------
+
+
+class Health(TypedDict):
+    status: str
+    database: str
+
+
+class UsccProblem(TypedDict):
+    code: str
+    message: str
+    position: int | None
+
+
+class EntityRef(TypedDict):
+    uscc: str
+    name: str
+
+
+class UsccCheck(TypedDict):
+    code: str
+    ok: bool
+    errors: list[UsccProblem]
+    warnings: list[UsccProblem]
+    suggestions: list[EntityRef]
+    entity: EntityRef | None
+
+
+class SearchHit(TypedDict):
+    uscc: str
+    name: str
+    short_name: str | None
+    region_name: str | None
+    status: str
+    grade: str | None
+
+
+class SearchResult(TypedDict):
+    items: list[SearchHit]
+    total: int
+    total_capped: bool
+
+
+class RecordView(TypedDict):
+    id: int
+    category: str
+    title: str
+    document_no: str | None
+    authority: str
+    decision_date: str  # ISO date
+    severity: str | None
+    content: str | None
+    publicity_end: str | None  # ISO date
+    status: str
+    status_label: str
+    under_objection: bool
+    under_repair: bool
+    obligations_fulfilled: bool
+    repair_applies: bool  # its category and severity may be repaired at all
+
+
+class RecordList(TypedDict):
+    items: list[RecordView]
+
+
+class GradeView(TypedDict):
+    grade: str
+    label: str
+    supervision_class: str
+    inspection: str
+    evaluated_on: str | None
+
+
+class ListEntry(TypedDict):
+    list_type: str
+    since: str
+    until: str | None
+    record_id: int
+    consequences: list[str]
+
+
+class VoluntaryInfo(TypedDict):
+    application_no: str
+    category: str
+    fields: dict[str, str]
+    verified_on: str | None
+
+
+class Profile(TypedDict):
+    uscc: str
+    name: str
+    short_name: str | None
+    entity_type: str
+    region_code: str
+    region_name: str | None
+    legal_representative: str
+    legal_rep_id_number: str | None
+    registered_contact: str | None
+    address: str | None
+    status: str
+    established_on: str | None
+    evaluation: GradeView | None
+    lists: list[ListEntry]
+    record_counts: dict[str, int]
+    latest_records: dict[str, list[RecordView]]
+    under_objection: list[RecordView]
+    under_repair: list[RecordView]
+    voluntary_info: list[VoluntaryInfo]
+
+
+class ReportSection(TypedDict):
+    title: str
+    lines: list[str]
+
+
+class CreditReport(TypedDict):
+    uscc: str
+    name: str
+    generated_on: str
+    sections: list[ReportSection]
+    text: str
+
+
+class EligibilityReason(TypedDict):
+    code: str
+    message: str
+
+
+class PublicityWindowView(TypedDict):
+    published: bool
+    min_end: str | None
+    max_end: str | None
+
+
+class RepairEligibilityView(TypedDict):
+    evaluated_on: str
+    eligible: bool
+    earliest_date: str | None
+    reasons: list[EligibilityReason]
+    requirements: list[str]
+    regime: str
+    window: PublicityWindowView
+    commitment_items: list[str]
+
+
+# -- the policy, as far as the assistant reads it ----------------------------------------------------
+
+
+class CommitmentType(TypedDict):
+    source: str
+    verified: bool
+    description: str
+    extra_items: list[str]
+
+
+class CommitmentPolicy(TypedDict):
+    base_items: list[str]
+    base_items_source: str
+    base_items_verified: bool
+    types: dict[str, CommitmentType]
+    rongque_materials_due: dict[str, Any]  # RongqueDue: working_days, applicant_may_set_due_date, source, verified
+    texts: dict[str, list[str]]  # each type's full text, assembled by the backend
+
+
+class _RegistrationFieldBase(TypedDict):
+    key: str
+    label: str
+    type: str
+    required: bool
+
+
+class RegistrationField(_RegistrationFieldBase, total=False):
+    hint: str | None  # optional in the policy file; the backend sends it, null when unset
+
+
+class RegistrationCategory(TypedDict):
+    description: str
+    fields: list[RegistrationField]
+
+
+class RegistrationPolicy(TypedDict):
+    source: str
+    verified: bool
+    categories: dict[str, RegistrationCategory]
+    truthfulness_commitment: str
+    staff_verification: dict[str, Any]  # WorkingDays
+
+
+class Policy(TypedDict):
+    version: int
+    as_of: str
+    repair: dict[str, Any]
+    record_categories: dict[str, Any]
+    category_aliases: dict[str, str]
+    objection: dict[str, Any]
+    commitments: CommitmentPolicy
+    voluntary_registration: RegistrationPolicy
+    evaluation: dict[str, Any]
+    consequences: dict[str, Any]
+    identity_binding: dict[str, Any]
+
+
+# -- identity binding ---------------------------------------------------------------------------------
+
+
+class ChallengeView(TypedDict):
+    challenge_id: int
+    uscc: str
+    name: str
+    masked_contact: str | None
+    expires_at: str  # ISO datetime, UTC
+
+
+class BindingView(TypedDict):
+    uscc: str
+    name: str
+    bound_until: str  # ISO datetime, UTC
+
+
+class BindingList(TypedDict):
+    items: list[BindingView]
+
+
+# -- applications -------------------------------------------------------------------------------------
+
+
+class DeadlineView(TypedDict):
+    due: str
+    working_days: int
+    provisional: bool
+    what: str
+    label: str
+
+
+class HistoryEntry(TypedDict):
+    status: str
+    status_label: str
+    action: str
+    at: str
+    actor: str
+    note: str | None
+
+
+class AttachmentRef(TypedDict):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class ApplicationView(TypedDict):
+    application_no: str
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    open: bool
+    allowed_actions: list[str]
+    uscc: str
+    entity_name: str
+    sender_id: str
+    received_at: str
+    received_on: str
+    deadline: DeadlineView | None
+    decided_at: str | None
+    decision_note: str | None
+    summary: str
+    details: dict[
+        str, Any
+    ]  # the kind's fields: RegistrationDetails, CommitmentDetails, ObjectionDetails, RepairDetails
+    history: list[HistoryEntry]
+    attachments: list[AttachmentRef]
+
+
+class ApplicationList(TypedDict):
+    items: list[ApplicationView]
+
+
+# -- hand-offs ----------------------------------------------------------------------------------------
+
+
+class HandoffView(TypedDict):
+    id: int
+    sender_id: str
+    uscc: str | None
+    summary: str
+    status: str
+    created_at: str

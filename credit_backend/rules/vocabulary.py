@@ -1,0 +1,152 @@
+"""The domain vocabulary: record categories and their polarity, severities, record statuses and
+application kinds with their number prefixes. Every other module imports these names; none retypes them.
+
+Standard library only and Python 3.10-compatible: the Rasa actions, the NLU helpers and the Telegram
+bridge import it too. Policy facts about the words (which categories are repaired, publication periods,
+notes) stay in ``credit_backend/policy/policy.yaml``, which the loader checks against this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+__all__ = [
+    "ABNORMAL",
+    "APPLICATION_KINDS",
+    "CATEGORIES",
+    "CATEGORY_NAMES",
+    "COMMITMENT",
+    "EVALUATION",
+    "EVIDENCE_KINDS",
+    "JUDGMENT",
+    "KINDS_BY_TYPE_CODE",
+    "KIND_NAMES",
+    "LIST_CATEGORIES",
+    "NAMED_LISTS",
+    "OTHER",
+    "PENALTY",
+    "PERMIT",
+    "RECORD_STATUSES",
+    "REDLIST",
+    "SEVERE_LIST",
+    "SEVERITIES",
+    "TYPE_CODES",
+    "WATCH_LIST",
+    "ApplicationKind",
+    "Category",
+    "Polarity",
+    "category",
+    "holds_failures",
+    "kind",
+    "record_is_negative",
+]
+
+
+class Polarity(str, Enum):
+    """Whether the records of a category are 失信信息, positive facts, neither, or either."""
+
+    NEGATIVE = "negative"  # 失信信息
+    POSITIVE = "positive"  # 守信信息
+    NEUTRAL = "neutral"  # administrative or judicial facts, neither
+    MIXED = "mixed"  # both: each record says which (see ``record_is_negative``)
+
+
+@dataclass(frozen=True)
+class Category:
+    """One record category, as the 信用中国 report groups records."""
+
+    name: str
+    polarity: Polarity
+    report_section: str  # the report section that shows it (《公共信用信息报告标准（2022年版）》)
+    listing: bool = False  # a 名单/名录: the entity is "on" it while the record is active
+
+
+PERMIT = "行政许可"
+PENALTY = "行政处罚"
+REDLIST = "守信激励"
+SEVERE_LIST = "严重失信主体名单"
+WATCH_LIST = "重点关注名单"
+ABNORMAL = "经营异常"
+COMMITMENT = "信用承诺"
+EVALUATION = "信用评价"
+JUDGMENT = "司法判决"
+OTHER = "其他"
+
+# In the order the report shows them.
+CATEGORIES: tuple[Category, ...] = (
+    Category(PERMIT, Polarity.NEUTRAL, "二、行政管理"),
+    Category(PENALTY, Polarity.NEGATIVE, "二、行政管理"),
+    Category(REDLIST, Polarity.POSITIVE, "三、诚实守信", listing=True),
+    Category(SEVERE_LIST, Polarity.NEGATIVE, "四、严重失信主体名单和重点关注名单", listing=True),
+    Category(WATCH_LIST, Polarity.NEGATIVE, "四、严重失信主体名单和重点关注名单", listing=True),
+    Category(ABNORMAL, Polarity.NEGATIVE, "五、经营异常", listing=True),
+    Category(COMMITMENT, Polarity.NEUTRAL, "六、信用承诺"),
+    Category(EVALUATION, Polarity.NEUTRAL, "七、信用评价"),
+    Category(JUDGMENT, Polarity.NEUTRAL, "八、司法判决"),
+    # 其他 holds the catalogue's 其他失信信息 (e.g. a broken commitment) and positive facts alike
+    # (社保缴费、文明单位): records do not carry their own polarity yet (issue 12).
+    Category(OTHER, Polarity.MIXED, "九、其他"),
+)
+CATEGORY_NAMES: tuple[str, ...] = tuple(c.name for c in CATEGORIES)
+LIST_CATEGORIES: tuple[str, ...] = tuple(c.name for c in CATEGORIES if c.listing)
+_BY_NAME = {c.name: c for c in CATEGORIES}
+
+# Named lists published inside a category: users ask for them by name, records file under the category.
+NAMED_LISTS: dict[str, str] = {"失信被执行人": SEVERE_LIST}
+
+SEVERITIES: tuple[str, ...] = ("轻微", "一般", "严重")  # classes of 失信信息 (令2025年第36号)
+
+# Record status codes and their labels as 信用中国 shows them.
+RECORD_STATUSES: dict[str, str] = {"active": "公示中", "expired": "已到期", "repaired": "已修复", "revoked": "已撤销"}
+
+
+def category(name: str) -> Category | None:
+    """The category called ``name`` (canonical names only; aliases are policy.yaml's), or None."""
+    return _BY_NAME.get(name)
+
+
+def holds_failures(name: str) -> bool:
+    """Whether records of the category can be 失信信息 (negative or mixed categories)."""
+    found = _BY_NAME.get(name)
+    return found is not None and found.polarity in (Polarity.NEGATIVE, Polarity.MIXED)
+
+
+def record_is_negative(category_name: str, severity: str | None) -> bool:
+    """Whether one record is 失信信息: its category says so, or — in a mixed category — it carries a
+    severity class, which only 失信信息 has (until records carry their own polarity, issue 12)."""
+    found = _BY_NAME.get(category_name)
+    if found is None:
+        return False
+    if found.polarity is Polarity.MIXED:
+        return severity is not None
+    return found.polarity is Polarity.NEGATIVE
+
+
+@dataclass(frozen=True)
+class ApplicationKind:
+    """One kind of application: its API name, number prefix and Chinese names."""
+
+    kind: str  # in the API and the database (``applications.kind``)
+    type_code: str  # the prefix of its application numbers (shared CONVERSATION.md)
+    name: str  # short name: 自愿注册
+    label: str  # what an application of this kind is called: 信用信息自愿注册
+    takes_evidence: bool = False  # users may attach documents to it
+
+
+APPLICATION_KINDS: tuple[ApplicationKind, ...] = (
+    ApplicationKind("registration", "ZC", "自愿注册", "信用信息自愿注册"),
+    ApplicationKind("commitment", "CN", "信用承诺", "信用承诺"),
+    ApplicationKind("objection", "YY", "异议", "异议申请", takes_evidence=True),
+    ApplicationKind("repair", "XF", "信用修复", "信用修复申请", takes_evidence=True),
+)
+KIND_NAMES: tuple[str, ...] = tuple(k.kind for k in APPLICATION_KINDS)
+TYPE_CODES: tuple[str, ...] = tuple(k.type_code for k in APPLICATION_KINDS)
+KINDS_BY_TYPE_CODE: dict[str, ApplicationKind] = {k.type_code: k for k in APPLICATION_KINDS}
+EVIDENCE_KINDS: tuple[str, ...] = tuple(k.kind for k in APPLICATION_KINDS if k.takes_evidence)
+_KINDS = {k.kind: k for k in APPLICATION_KINDS}
+
+
+def kind(name: str) -> ApplicationKind:
+    """The application kind called ``name`` (KeyError if unknown)."""
+    return _KINDS[name]
