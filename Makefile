@@ -22,7 +22,7 @@ RASA_SOURCES := config.yml $(shell find domain data -type f 2>/dev/null) $(shell
 MODEL := models/assistant.tar.gz
 
 .PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-rasa test-telegram-rasa test-security test-contract lint \
-	flows validate train evaluate demo demo-data up down telegram bench bench-backend clean
+	flows validate train evaluate demo demo-data up down telegram jobs bench bench-backend clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -114,6 +114,9 @@ down: ## stop what `make up` started
 
 demo: up ## run everything on the demo data and chat in the terminal
 	$(DEMO_ENV) $(PY) -m bot.chat
+
+jobs: $(VENV)/.installed ## run the daily jobs once for today on the demo database (README: Daily jobs, the cron line)
+	$(DEMO_ENV) $(PY) -m credit_backend.jobs daily
 
 bench: install $(DEMO_DB) $(MODEL) ## benchmark the assistant through the REST channel (greet vs query, 16 concurrent)
 	$(DEMO_ENV) $(PY) scripts/bench_assistant.py

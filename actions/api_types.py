@@ -62,10 +62,12 @@ class RecordView(TypedDict):
     authority: str
     decision_date: str  # ISO date
     severity: str | None
+    polarity: str  # negative / positive / neutral: the record's own (a 其他 record can be either)
     content: str | None
     publicity_end: str | None  # ISO date
     status: str
     status_label: str
+    published: bool  # false only in staff views: 轻微 失信信息 is not published by default
     under_objection: bool
     under_repair: bool
     obligations_fulfilled: bool
@@ -241,6 +243,7 @@ class DeadlineView(TypedDict):
     due: str
     working_days: int
     provisional: bool
+    deadline_unverified: bool  # the day count is a policy.yaml value marked verified: false
     what: str
     label: str
 

@@ -13,9 +13,10 @@ from actions import clock
 from actions.backend import BackendError, BackendUnavailable
 from actions.forms_base import CreditFormValidation, is_button_noise
 from actions.messages import numbered, unavailable_text
-from actions.policy import commitment_items, commitment_types, load_policy, rongque_due_days
+from actions.policy import commitment_items, commitment_types, load_policy, rongque_due_days, rongque_due_verified
 from actions.registration import parse_date
 from actions.submission import SubmitApplication
+from credit_backend.rules.vocabulary import UNVERIFIED_NOTE
 
 RONGQUE = "容缺受理型"
 DEFAULT_WORDS = ("默认", "按规定", "系统", "随便", "都行")
@@ -132,10 +133,11 @@ class ActionAskMaterialsDue(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
-            days = rongque_due_days(load_policy())
+            policy = load_policy()
+            days, verified = rongque_due_days(policy), rongque_due_verified(policy)
         except (BackendUnavailable, BackendError):
-            days = None
-        default = f"默认期限为{days}个工作日" if days else "也可以使用默认期限"
+            days, verified = None, True
+        default = f"默认期限为{days}个工作日{'' if verified else UNVERIFIED_NOTE}" if days else "也可以使用默认期限"
         dispatcher.utter_message(
             text=f"您承诺在哪天之前补齐材料？请回复日期（如 2026-12-31），{default}。",
             buttons=[{"title": "使用默认期限", "payload": "默认"}],

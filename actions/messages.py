@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from actions import clock
+from credit_backend.rules.vocabulary import UNVERIFIED_NOTE
 
 MAX_LIST_ITEMS = 3
 
@@ -135,6 +136,8 @@ def deadline_text(application: dict[str, Any]) -> str:
     label = deadline.get("label")
     if not label and deadline.get("due"):
         label = f"{deadline['due']}前（{deadline.get('working_days', '')}个工作日）"
+        if deadline.get("deadline_unverified"):
+            label += UNVERIFIED_NOTE
     if not label:
         return ""
     if deadline.get("provisional"):

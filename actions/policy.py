@@ -62,6 +62,11 @@ def rongque_due_days(policy: api.Policy) -> int:
     return int(policy["commitments"]["rongque_materials_due"]["working_days"])
 
 
+def rongque_due_verified(policy: api.Policy) -> bool:
+    """Whether that default is checked against an official text (else answers say it is provisional)."""
+    return bool(policy["commitments"]["rongque_materials_due"]["verified"])
+
+
 def repair_promise_items(policy: api.Policy) -> list[str]:
     """Items of the 信用修复承诺书 (the 信用修复型 commitment text)."""
     return commitment_items(policy, "信用修复型")

@@ -10,7 +10,15 @@ from fastapi import APIRouter, Form, Header, Query, Response, UploadFile
 from credit_backend.api.deps import AnyCaller, DbSession, StaffCaller
 from credit_backend.api.errors import COMMON_ERRORS, error_responses
 from credit_backend.responses import ApplicationList, ApplicationView, AttachmentView
-from credit_backend.schemas import SENDER_PATTERN, CommitmentIn, DecisionIn, ObjectionIn, RegistrationIn, RepairIn
+from credit_backend.schemas import (
+    SENDER_PATTERN,
+    CommitmentIn,
+    DecisionIn,
+    ObjectionIn,
+    RegistrationIn,
+    RepairIn,
+    SenderBody,
+)
 from credit_backend.services import applications as svc
 from credit_backend.services import attachments
 
@@ -24,38 +32,31 @@ SUBMIT = {"status_code": 201, "response_model": ApplicationView, "responses": SU
 UPLOAD_PATH = re.compile(r"^/api/v1/applications/[^/]+/attachments/?$")
 
 
-def _submitted(session: DbSession, kind: str, body: Any, key: str, role: str, response: Response) -> dict[str, Any]:
-    app, created = svc.submit(session, kind, body, key, role)
-    response.status_code = 201 if created else 200
-    return svc.application_view(app)
+# The body model of each kind's submission route, POST /api/v1/applications/<kind>s.
+SUBMISSION_BODIES: dict[str, type[SenderBody]] = {
+    "registration": RegistrationIn,
+    "commitment": CommitmentIn,
+    "objection": ObjectionIn,
+    "repair": RepairIn,
+}
 
 
-@router.post("/registrations", **SUBMIT)
-def submit_registration(
-    session: DbSession, who: AnyCaller, body: RegistrationIn, key: IdemKey, response: Response
-) -> dict[str, Any]:
-    return _submitted(session, "registration", body, key, who.role, response)
+def _add_submission_route(kind: str, body_model: type[SenderBody]) -> None:
+    """One route per kind, so that OpenAPI shows each kind's own body."""
+
+    def submit(session: DbSession, who: AnyCaller, body: Any, key: IdemKey, response: Response) -> dict[str, Any]:
+        app, created = svc.submit(session, kind, body, key, who.role)
+        response.status_code = 201 if created else 200
+        return svc.application_view(app)
+
+    # The body's model is per kind; set it before FastAPI reads the signature (this module's annotations are strings).
+    submit.__annotations__["body"] = body_model
+    submit.__name__ = f"submit_{kind}"
+    router.post(f"/{kind}s", **SUBMIT)(submit)
 
 
-@router.post("/commitments", **SUBMIT)
-def submit_commitment(
-    session: DbSession, who: AnyCaller, body: CommitmentIn, key: IdemKey, response: Response
-) -> dict[str, Any]:
-    return _submitted(session, "commitment", body, key, who.role, response)
-
-
-@router.post("/objections", **SUBMIT)
-def submit_objection(
-    session: DbSession, who: AnyCaller, body: ObjectionIn, key: IdemKey, response: Response
-) -> dict[str, Any]:
-    return _submitted(session, "objection", body, key, who.role, response)
-
-
-@router.post("/repairs", **SUBMIT)
-def submit_repair(
-    session: DbSession, who: AnyCaller, body: RepairIn, key: IdemKey, response: Response
-) -> dict[str, Any]:
-    return _submitted(session, "repair", body, key, who.role, response)
+for _kind, _body in SUBMISSION_BODIES.items():
+    _add_submission_route(_kind, _body)
 
 
 @router.get("", response_model=ApplicationList)

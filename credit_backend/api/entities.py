@@ -51,12 +51,14 @@ def get_profile(session: ReadSession, who: AnyCaller, uscc: Uscc) -> Response:
 @router.get("/entities/{uscc}/records", response_model=RecordList, responses=NOT_FOUND)
 def list_records(
     session: ReadSession,
-    _: AnyCaller,
+    who: AnyCaller,
     uscc: Uscc,
     category: Annotated[str | None, Query(max_length=20)] = None,
     active_only: bool = False,
 ) -> dict[str, Any]:
-    records = entities.entity_records(session, entities.get_entity(session, uscc), category, active_only)
+    entity = entities.get_entity(session, uscc)
+    # Unpublished records (轻微 by default) only for staff, marked published: false.
+    records = entities.entity_records(session, entity, category, active_only, include_unpublished=who.unmasked)
     return {"items": [entities.record_view(r, under_repair) for r, under_repair in records]}
 
 

@@ -126,6 +126,19 @@ def internal_error_response() -> JSONResponse:
     return JSONResponse(error_body("INTERNAL_ERROR", INTERNAL_ERROR_MESSAGE), status_code=500)
 
 
+class TrackedSend:
+    """``send`` that remembers whether the response has started: after that, an error can no longer be answered."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class CatchAllMiddleware:
     """Turns any unexpected exception into the JSON 500 and logs it with its traceback, once.
 
@@ -140,21 +153,14 @@ class CatchAllMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
             await self.app(scope, receive, tracked)
         except StarletteHTTPException:
             raise  # BodyTooLarge from outside a route: RequestLimitsMiddleware (api/limits.py) answers it
         except Exception:
             log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
-            if started:
+            if tracked.started:
                 raise
             await internal_error_response()(scope, receive, send)
 

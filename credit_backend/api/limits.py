@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from credit_backend.api.errors import error_body, too_large_error
+from credit_backend.api.errors import TrackedSend, error_body, too_large_error
 
 BodyLimit = Callable[[], int]
 
@@ -77,7 +77,7 @@ class RequestLimitsMiddleware:
             await self._refuse(scope, receive, send)  # before reading a byte of the body
             return
         received = 0
-        started = False
+        tracked = TrackedSend(send)
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -88,16 +88,10 @@ class RequestLimitsMiddleware:
                     raise BodyTooLarge()
             return message
 
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracked_send)
+            await self.app(scope, counting_receive, tracked)
         except BodyTooLarge:
-            if started:
+            if tracked.started:
                 raise
             await self._refuse(scope, receive, send)  # read outside a route: answer here
 

@@ -66,7 +66,7 @@ def named_case_rows(engine: Engine) -> list[list[str]]:
                 category, severity, decided = key
                 label = f"{severity}{category}" if category == vocabulary.PENALTY else category
                 detail += f"（{label} {decided.isoformat()}"
-                if category == vocabulary.PENALTY and severity == "一般":
+                if category == vocabulary.PENALTY and severity == vocabulary.ORDINARY:
                     detail += f"，最早可修复 {add_months(decided, 3).isoformat()}"
                 detail += "）"
             rows.append([case.uscc, case.name, case.contact_phone, case.grade, detail])

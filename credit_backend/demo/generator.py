@@ -128,7 +128,7 @@ _SEVERITY_TABLES: dict[tuple[int, int, int], _Table] = {}
 def _severity_table(weights: tuple[int, int, int]) -> _Table:
     table = _SEVERITY_TABLES.get(weights)
     if table is None:
-        table = _SEVERITY_TABLES[weights] = _Table(list(zip(("轻微", "一般", "严重"), weights, strict=True)))
+        table = _SEVERITY_TABLES[weights] = _Table(list(zip(vocabulary.SEVERITIES, weights, strict=True)))
     return table
 
 
@@ -332,9 +332,13 @@ SECTOR_VIOLATIONS: dict[str, tuple[Violation, ...]] = {
     ),
 }
 SEVERITY_PENALTY = {
-    "轻微": ("警告", "罚款人民币{small}元"),
-    "一般": ("罚款人民币{mid}万元", "没收违法所得{small}元，并处罚款人民币{mid}万元"),
-    "严重": ("罚款人民币{big}万元", "吊销许可证件，并处罚款人民币{mid}万元", "责令停产停业，并处罚款人民币{big}万元"),
+    vocabulary.MINOR: ("警告", "罚款人民币{small}元"),
+    vocabulary.ORDINARY: ("罚款人民币{mid}万元", "没收违法所得{small}元，并处罚款人民币{mid}万元"),
+    vocabulary.SERIOUS: (
+        "罚款人民币{big}万元",
+        "吊销许可证件，并处罚款人民币{mid}万元",
+        "责令停产停业，并处罚款人民币{big}万元",
+    ),
 }
 
 # (license, authority, 许可类别, validity in years; 0 = long-term)
@@ -600,9 +604,17 @@ class CityGenerator:
         self._short_reserved = {c.short_name for c in NAMED_CASES}
         self._latest_start = self.today - timedelta(days=30)
         for entity_id, case in enumerate(NAMED_CASES, start=1):
-            yield self._named_bundle(entity_id, case)
+            yield self._finish(self._named_bundle(entity_id, case))
         for entity_id in range(len(NAMED_CASES) + 1, self.entities + 1):
-            yield self._entity_bundle(entity_id)
+            yield self._finish(self._entity_bundle(entity_id))
+
+    def _finish(self, bundle: EntityBundle) -> EntityBundle:
+        """Every record's own polarity and publication flag, from its finished facts (issue 12)."""
+        for row in bundle.records:
+            row.setdefault("polarity", vocabulary.record_polarity(row["category"], row["severity"]).value)
+            severity = row["severity"]
+            row["published"] = severity is None or self._regime.rule_for(severity).published_by_default
+        return bundle
 
     # ---- shared helpers ----------------------------------------------------------------------
 
@@ -862,6 +874,7 @@ class CityGenerator:
             "legally_non_repairable": False,
             "punishment_lifted_at": None,
             "corrected_at": None,
+            "barred_until": None,
         }
 
     def _negative_status(self, row: Row, fulfilled_p: float, repair_p: float) -> Row:
@@ -918,14 +931,14 @@ class CityGenerator:
                 row = self._base(entity_id, category, title, authority, decided)
                 row["document_no"] = self._doc(doc, decided)
                 row["content"] = f"因{title.replace('名单', '').replace('黑名单', '')}情形被列入严重失信主体名单"
-            row["severity"] = "严重"
+            row["severity"] = vocabulary.SERIOUS
             row["legally_non_repairable"] = non_repairable
             return self._negative_status(row, 0.35, 0.4)
         if category == vocabulary.WATCH_LIST:
             title, authority, doc = WATCHLIST[int(r() * len(WATCHLIST))]
             row = self._base(entity_id, category, title, authority, decided)
             row["document_no"] = self._doc(doc, decided)
-            row["severity"] = "一般"
+            row["severity"] = vocabulary.ORDINARY
             row["content"] = "列入重点关注名单，实施与失信程度相对应的严格监管措施"
             return self._negative_status(row, 0.6, 0.5)
         if category == vocabulary.ABNORMAL:
@@ -938,7 +951,7 @@ class CityGenerator:
                 title = "列入经营异常名录"
             row = self._base(entity_id, category, title, authority, decided)
             row["document_no"] = self._doc(doc + "异", decided)
-            row["severity"] = "一般"
+            row["severity"] = vocabulary.ORDINARY
             row["content"] = f"列入原因：{reason}"
             return self._negative_status(row, 0.7, 0.7)
         if category == vocabulary.COMMITMENT:
@@ -984,7 +997,7 @@ class CityGenerator:
             doc += "处罚"
         elif key == "tax":
             authority, doc = self._tax(region)
-            doc += "简罚" if severity == "轻微" else "罚"
+            doc += "简罚" if severity == vocabulary.MINOR else "罚"
         else:
             authority, doc = AUTHORITIES[key]
         row = self._base(entity_id, vocabulary.PENALTY, violation, authority, decided)
@@ -995,8 +1008,8 @@ class CityGenerator:
             small=100 * (2 + int(r() * 48)), mid=1 + int(r() * 19), big=50 + 10 * int(r() * 16)
         )
         row["content"] = f"违法行为：{violation}；处罚依据：{basis}；处罚内容：{penalty}"
-        row["legally_non_repairable"] = severity == "严重" and sector in ("food", "chemical") and r() < 0.3
-        return self._negative_status(row, 0.8 if severity != "严重" else 0.6, 0.45)
+        row["legally_non_repairable"] = severity == vocabulary.SERIOUS and sector in ("food", "chemical") and r() < 0.3
+        return self._negative_status(row, 0.8 if severity != vocabulary.SERIOUS else 0.6, 0.45)
 
     def _revocation_record(self, entity_id: int, region: str, lo: date) -> Row:
         authority, doc = self._amr(region)
@@ -1004,7 +1017,7 @@ class CityGenerator:
         row = self._base(entity_id, vocabulary.PENALTY, "成立后无正当理由超过六个月未开业或者开业后自行停业连续六个月以上",
                          authority, decided)  # fmt: skip
         row["document_no"] = self._doc(doc + "处罚", decided)
-        row["severity"] = "严重"
+        row["severity"] = vocabulary.SERIOUS
         row["content"] = "处罚依据：《中华人民共和国公司法》第二百六十条；处罚内容：吊销营业执照"
         return self._negative_status(row, 0.9, 0.2)
 
@@ -1060,10 +1073,10 @@ class CityGenerator:
             cat = rec["category"]
             if cat in (vocabulary.WATCH_LIST, vocabulary.ABNORMAL):
                 return "C", f"存在公示中的{cat}信息"
-            if cat == vocabulary.PENALTY and (rec["severity"] == "严重" or (
-                    rec["severity"] == "一般" and not rec["obligations_fulfilled"])):  # fmt: skip
+            if cat == vocabulary.PENALTY and (rec["severity"] == vocabulary.SERIOUS or (
+                    rec["severity"] == vocabulary.ORDINARY and not rec["obligations_fulfilled"])):  # fmt: skip
                 return "C", "存在公示中的行政处罚信息"
-        if any(rec["category"] == vocabulary.PENALTY and rec["severity"] == "一般" for rec in active):
+        if any(rec["category"] == vocabulary.PENALTY and rec["severity"] == vocabulary.ORDINARY for rec in active):
             return "B", "存在公示中的一般行政处罚信息（已履行）"
         r = self._r
         if any(rec["category"] == vocabulary.REDLIST for rec in active):
@@ -1142,9 +1155,12 @@ class CityGenerator:
         records: list[Row] = []
         if case.uscc.startswith("91"):
             entity = self._named_entity(entity_id, case, date(2017, 4, 18), "吉林省吉林市昌邑区解放北路218号")
+            # Not a 市场监管 penalty: those follow the market regulator's own channel (CREDIT_DOMAIN.md 2.1),
+            # and this case shows a record repairable now through 信用中国.
             penalty = self._named_penalty(
-                entity_id, 5, "一般", "销售不合格产品", "《中华人民共和国产品质量法》第四十九条",
-                "没收违法所得3200元，并处罚款人民币2万元", "吉林市市场监督管理局", "吉市监处罚", 123,
+                entity_id, 5, vocabulary.ORDINARY, "未按规定设置危险废物识别标志",
+                "《中华人民共和国固体废物污染环境防治法》第一百一十二条",
+                "责令改正，并处罚款人民币2万元", "吉林市生态环境局", "吉市环罚", 123,
             )  # fmt: skip
             penalty["obligations_fulfilled"] = True
             records.append(penalty)
@@ -1179,7 +1195,7 @@ class CityGenerator:
         elif case.uscc.startswith("92"):
             entity = self._named_entity(entity_id, case, date(2019, 6, 3), "吉林省吉林市船营区河南街56号")
             penalty = self._named_penalty(
-                entity_id, 1, "一般", "餐饮油烟超标排放", "《中华人民共和国大气污染防治法》第一百一十八条",
+                entity_id, 1, vocabulary.ORDINARY, "餐饮油烟超标排放", "《中华人民共和国大气污染防治法》第一百一十八条",
                 "罚款人民币1万元", "吉林市生态环境局", "吉市环罚", 208,
             )  # fmt: skip
             penalty["obligations_fulfilled"] = True
@@ -1192,7 +1208,7 @@ class CityGenerator:
         elif case.uscc.startswith("52"):
             entity = self._named_entity(entity_id, case, date(2015, 9, 1), "吉林省吉林市丰满区吉林大街355号")
             penalty = self._named_penalty(
-                entity_id, 8, "严重", "以虚假培训记录骗取职业技能培训补贴资金",
+                entity_id, 8, vocabulary.SERIOUS, "以虚假培训记录骗取职业技能培训补贴资金",
                 "《中华人民共和国社会保险法》第八十八条；《中华人民共和国民办教育促进法》第六十二条",
                 "责令退回骗取的补贴资金，处骗取金额三倍罚款，吊销办学许可证", "吉林市人力资源和社会保障局",
                 "吉市人社监罚", 57,
@@ -1209,7 +1225,7 @@ class CityGenerator:
         elif case.uscc.startswith("N2"):
             entity = self._named_entity(entity_id, case, date(2020, 11, 6), "吉林省吉林市昌邑区桦皮厂镇桦皮厂村")
             penalty = self._named_penalty(
-                entity_id, 8, "一般", "拖欠劳动者劳动报酬", "《保障农民工工资支付条例》第五十四条",
+                entity_id, 8, vocabulary.ORDINARY, "拖欠劳动者劳动报酬", "《保障农民工工资支付条例》第五十四条",
                 "责令限期支付劳动报酬，逾期未支付", "吉林市人力资源和社会保障局", "吉市人社监罚", 141,
             )  # fmt: skip
             records.append(penalty)
@@ -1217,9 +1233,9 @@ class CityGenerator:
             listed = self._base(entity_id, vocabulary.SEVERE_LIST, "拖欠农民工工资失信联合惩戒对象名单",
                                 "吉林市人力资源和社会保障局", listed_day)  # fmt: skip
             listed["document_no"] = f"吉市人社失信〔{listed_day.year}〕9号"
-            listed["severity"] = "严重"
+            listed["severity"] = vocabulary.SERIOUS
             listed["content"] = "拖欠农民工工资数额较大，经责令限期支付仍未支付，列入失信联合惩戒对象名单"
-            listed["publicity_end"] = self._window("严重", listed_day)[1]
+            listed["publicity_end"] = self._window(vocabulary.SERIOUS, listed_day)[1]
             records.append(listed)
         elif case.uscc.startswith("12"):
             entity = self._named_entity(entity_id, case, date(2003, 1, 15), "吉林省吉林市丰满区吉林大街1499号")
@@ -1246,7 +1262,7 @@ class CityGenerator:
         else:
             entity = self._named_entity(entity_id, case, date(2016, 4, 22), "吉林省永吉县岔路河镇新立村")
             penalty = self._named_penalty(
-                entity_id, 2, "一般", "销售不符合食品安全标准的食用农产品",
+                entity_id, 2, vocabulary.ORDINARY, "销售不符合食品安全标准的食用农产品",
                 "《中华人民共和国食品安全法》第一百二十四条", "没收违法所得1800元，并处罚款人民币5万元",
                 "永吉县市场监督管理局", "永市监处罚", 76,
             )  # fmt: skip

@@ -98,6 +98,17 @@ class Commitment(Application):
     __mapper_args__ = {"polymorphic_identity": "commitment"}
 
 
+def one_open_per_record(table: str) -> Index:
+    """The partial unique index on ``record_id`` where ``is_open``: at most one open application per record."""
+    return Index(
+        f"uq_{table}_open_record",
+        "record_id",
+        unique=True,
+        sqlite_where=text("is_open"),
+        postgresql_where=text("is_open"),
+    )
+
+
 class Objection(Application):
     """异议 against a credit record (seed item 17)."""
 
@@ -116,15 +127,7 @@ class Objection(Application):
     record: Mapped[CreditRecord] = relationship(foreign_keys=[record_id])
 
     __mapper_args__ = {"polymorphic_identity": "objection"}
-    __table_args__ = (
-        Index(
-            "uq_objections_open_record",
-            "record_id",
-            unique=True,
-            sqlite_where=text("is_open"),
-            postgresql_where=text("is_open"),
-        ),
-    )
+    __table_args__ = (one_open_per_record("objections"),)
 
 
 class RepairApplication(Application):
@@ -143,15 +146,7 @@ class RepairApplication(Application):
     record: Mapped[CreditRecord] = relationship(foreign_keys=[record_id])
 
     __mapper_args__ = {"polymorphic_identity": "repair"}
-    __table_args__ = (
-        Index(
-            "uq_repair_applications_open_record",
-            "record_id",
-            unique=True,
-            sqlite_where=text("is_open"),
-            postgresql_where=text("is_open"),
-        ),
-    )
+    __table_args__ = (one_open_per_record("repair_applications"),)
 
 
 @event.listens_for(Objection, "before_insert")

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from credit_backend.models.base import Base, CreatedAt
 from credit_backend.models.entity import Entity
-from credit_backend.rules.vocabulary import RECORD_STATUSES
+from credit_backend.rules.vocabulary import RECORD_STATUSES, record_is_negative, record_polarity
+
+
+def _default_polarity(context: Any) -> str:
+    """A record inserted without a polarity gets its category's (其他: negative with a severity)."""
+    params = context.get_current_parameters()
+    return record_polarity(params["category"], params.get("severity")).value
 
 
 class CreditRecord(CreatedAt, Base):
@@ -23,6 +30,12 @@ class CreditRecord(CreatedAt, Base):
     authority: Mapped[str] = mapped_column(String(100))
     decision_date: Mapped[date]
     severity: Mapped[str | None] = mapped_column(String(4))  # vocabulary.SEVERITIES; only for 失信信息
+    # vocabulary.Polarity value of this record (negative / positive / neutral): the record's own, so that
+    # a 其他 record can be a broken commitment (negative) or a 文明单位 (positive); migration 0004.
+    polarity: Mapped[str] = mapped_column(String(8), default=_default_polarity, server_default="neutral")
+    # Whether the record is published: 轻微 失信信息 is not by default (令2025年第36号; policy.yaml
+    # ``published_by_default``). Staff still see an unpublished record, marked as such.
+    published: Mapped[bool] = mapped_column(default=True, server_default=true())
     content: Mapped[str | None] = mapped_column(Text)
     publicity_end: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(10), default="active")  # a key of vocabulary.RECORD_STATUSES
@@ -31,10 +44,18 @@ class CreditRecord(CreatedAt, Base):
     legally_non_repairable: Mapped[bool] = mapped_column(default=False)
     punishment_lifted_at: Mapped[datetime | None]
     corrected_at: Mapped[datetime | None]
+    # First day a new repair application is accepted again after a repair decision was revoked
+    # (policy.yaml repair.revocation_bar).
+    barred_until: Mapped[date | None]
 
     entity: Mapped[Entity] = relationship()
 
     __table_args__ = (Index("ix_credit_records_entity_category", "entity_id", "category", "decision_date"),)
+
+    @property
+    def is_negative(self) -> bool:
+        """Whether the record is 失信信息 (its own polarity, in the mixed category 其他 too)."""
+        return record_is_negative(self.category, self.severity, self.polarity)
 
     @property
     def status_label(self) -> str:

@@ -140,12 +140,29 @@ class RevocationBar(Sourced):
     years: int = Field(ge=1)
 
 
+class MarketRegulation(Sourced):
+    """Records of the market regulator (经营异常名录, 市场监管 penalties): its own repair rules and channel,
+    not the 36号令 periods. A record is the regulator's when its category is listed or its deciding
+    authority's name contains one of ``authority_keywords``."""
+
+    categories: tuple[str, ...]
+    authority_keywords: tuple[str, ...] = ()
+    rules: str = Field(min_length=1)  # the regulator's own rules, by name
+    channel: str = Field(min_length=1)  # where to apply
+
+    def governs(self, category: str, authority: str | None) -> bool:
+        if category in self.categories:
+            return True
+        return authority is not None and any(k in authority for k in self.authority_keywords)
+
+
 class RepairPolicy(_Model):
     """Credit repair (信用修复) rules."""
 
     regimes: tuple[Regime, ...] = Field(min_length=1)
     deadlines: RepairDeadlines
     revocation_bar: RevocationBar
+    market_regulation: MarketRegulation
     requirements: tuple[str, ...] = Field(min_length=1)
     requirements_source: str
     requirements_verified: bool

@@ -14,6 +14,10 @@ class DeadlineView(ResponseModel):
     due: date
     working_days: int
     provisional: bool = Field(description="the due date falls in a year whose holidays are not yet published")
+    deadline_unverified: bool = Field(
+        description="the day count is a policy.yaml value marked verified: false (not checked against the "
+        "official text); the label then ends with （期限为暂定，以主管部门规定为准）"
+    )
     what: str = Field(description="the step that is due, e.g. 核查并书面答复：")
     label: str = Field(description="e.g. 2026年12月17日前（15个工作日）")
 

@@ -19,10 +19,17 @@ class RecordView(ResponseModel):
     authority: str
     decision_date: date
     severity: str | None = Field(description="轻微/一般/严重, only for 失信信息")
+    polarity: str = Field(
+        description="negative (失信信息) / positive (守信、正面信息) / neutral: the record's own, "
+        "so a 其他 record can be either"
+    )
     content: str | None
     publicity_end: date | None
     status: str = Field(description="active / expired / repaired / revoked")
     status_label: str = Field(description="公示中 / 已到期 / 已修复 / 已撤销")
+    published: bool = Field(
+        description="false: not published (轻微 失信信息 by default, 令2025年第36号); only staff see such records"
+    )
     under_objection: bool
     under_repair: bool = Field(description="a repair application for the record is open")
     obligations_fulfilled: bool

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from credit_backend.rules.vocabulary import ABNORMAL, SEVERE_LIST, WATCH_LIST
+from credit_backend.rules.vocabulary import ABNORMAL, MINOR, ORDINARY, SERIOUS, SEVERE_LIST, WATCH_LIST
 
 GRADES = ("A", "B", "C", "D")
 
@@ -26,11 +26,11 @@ def grade_cap(active: Iterable[ActiveRecord]) -> str:
     """The best grade the active published records allow."""
     cap = "A"
     for r in active:
-        if r.category == SEVERE_LIST or r.severity == "严重":
+        if r.category == SEVERE_LIST or r.severity == SERIOUS:
             return "D"
-        if r.category == WATCH_LIST or r.severity == "一般":
+        if r.category == WATCH_LIST or r.severity == ORDINARY:
             cap = max(cap, "C")
-        elif r.severity == "轻微" or r.category == ABNORMAL:
+        elif r.severity == MINOR or r.category == ABNORMAL:
             cap = max(cap, "B")
     return cap
 

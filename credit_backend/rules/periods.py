@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from credit_backend.rules.vocabulary import RECORD_STATUSES as _STATUS_LABELS
-from credit_backend.rules.vocabulary import SEVERITIES, Polarity, category, record_is_negative
+from credit_backend.rules.vocabulary import SEVERITIES, UNVERIFIED_NOTE, Polarity, category, record_is_negative
 
 if TYPE_CHECKING:
     from credit_backend.policy.loader import Policy, Regime
@@ -27,8 +27,10 @@ __all__ = [
     "format_cn_date",
     "format_months",
     "publicity_window",
+    "published_by_default",
     "repair_applies",
     "repair_eligibility",
+    "revocation_bar_end",
 ]
 
 RECORD_STATUSES: tuple[str, ...] = tuple(_STATUS_LABELS.values())
@@ -80,6 +82,10 @@ class RepairFacts:
     obligations_fulfilled: bool = False
     legally_non_repairable: bool = False
     barred_until: date | None = None
+    # The record's own polarity (vocabulary.Polarity value); decides in the mixed category 其他.
+    polarity: str | None = None
+    # The deciding authority: the market regulator's records follow its own channel.
+    authority: str | None = None
     # Sector (领域) of the finding; only the 58号令 regime uses it (特种设备/安全生产/消防).
     sector: str | None = None
 
@@ -132,6 +138,7 @@ def publicity_window(
     policy: Policy,
     *,
     sector: str | None = None,
+    polarity: str | None = None,
 ) -> PublicityWindow:
     """Publication window of a record under the regime in force on ``on``.
 
@@ -143,7 +150,7 @@ def publicity_window(
     if canonical is None:
         raise ValueError(f"unknown record category {category!r}")
     settings = policy.record_categories[canonical]
-    if not settings.negative:
+    if not _is_failure(canonical, severity, policy, polarity):
         return PublicityWindow(regime.display_name, True, None, None)
     chosen = severity or settings.default_severity
     if chosen not in SEVERITIES:
@@ -159,17 +166,36 @@ def publicity_window(
     )
 
 
-_UNVERIFIED_NOTE = "（该期限暂依据非官方资料，以官方文件为准）"
+_UNVERIFIED_NOTE = UNVERIFIED_NOTE  # the one wording (vocabulary.py)
 
 
-def _is_failure(canonical: str, severity: str | None, policy: Policy) -> bool:
-    """Whether a record of ``canonical`` (a category, or a named list the policy explains) is 失信信息."""
+def _is_failure(canonical: str, severity: str | None, policy: Policy, polarity: str | None = None) -> bool:
+    """Whether a record of ``canonical`` (a category, or a named list the policy explains) is 失信信息;
+    in the mixed category 其他 the record's own ``polarity`` decides."""
     if category(canonical) is None:
         return policy.record_categories[canonical].negative
-    return record_is_negative(canonical, severity)
+    return record_is_negative(canonical, severity, polarity)
 
 
-def repair_applies(category_name: str, severity: str | None, policy: Policy) -> bool:
+def published_by_default(severity: str | None, on: date, policy: Policy) -> bool:
+    """Whether a record of ``severity`` is published when made on ``on`` (轻微: not, 令2025年第36号)."""
+    if severity is None:
+        return True
+    return policy.regime_for(on).rule_for(severity).published_by_default
+
+
+def revocation_bar_end(revoked_on: date, policy: Policy) -> date:
+    """The first day a new repair application is accepted after a repair decision revoked on ``revoked_on``."""
+    return add_months(revoked_on, 12 * policy.repair.revocation_bar.years)
+
+
+def repair_applies(
+    category_name: str,
+    severity: str | None,
+    policy: Policy,
+    polarity: str | None = None,
+    authority: str | None = None,
+) -> bool:
     """Whether 信用修复 is the route for a record: 失信信息 in a category the policy repairs.
 
     Whether it can be repaired now (periods, obligations, objections, legal bars) is ``repair_eligibility``'s.
@@ -177,7 +203,20 @@ def repair_applies(category_name: str, severity: str | None, policy: Policy) -> 
     canonical = policy.resolve_category(category_name)
     if canonical is None:
         return False
-    return policy.record_categories[canonical].repairable and _is_failure(canonical, severity, policy)
+    return policy.record_categories[canonical].repairable and _is_failure(canonical, severity, policy, polarity)
+
+
+def _bar_reasons(facts: RepairFacts, today: date, policy: Policy) -> list[Reason]:
+    if facts.barred_until is None or today >= facts.barred_until:
+        return []
+    bar = policy.repair.revocation_bar
+    return [
+        Reason(
+            "BARRED",
+            f"此前的信用修复决定已被撤销，撤销后{bar.years}年内不予受理新的修复申请，"
+            f"{format_cn_date(facts.barred_until)}起方可重新申请" + ("" if bar.verified else _UNVERIFIED_NOTE),
+        )
+    ]
 
 
 def repair_eligibility(facts: RepairFacts, today: date, policy: Policy) -> RepairEligibility:
@@ -198,7 +237,7 @@ def repair_eligibility(facts: RepairFacts, today: date, policy: Policy) -> Repai
         )
         return RepairEligibility(False, None, (reason,), name, no_window, requirements)
     settings = policy.record_categories[canonical]
-    if not _is_failure(canonical, facts.severity, policy):
+    if not _is_failure(canonical, facts.severity, policy, facts.polarity):
         found = category(canonical)
         if found is not None and found.polarity is Polarity.MIXED:
             message = f"这条“{canonical}”类记录不属于失信信息，无需申请信用修复。"
@@ -209,7 +248,9 @@ def repair_eligibility(facts: RepairFacts, today: date, policy: Policy) -> Repai
     severity = facts.severity or settings.default_severity
     if severity is None:  # the loader rejects 失信信息 categories without a default
         raise ValueError(f"no severity for category {canonical!r}")
-    window = publicity_window(canonical, severity, facts.decision_date, today, policy, sector=facts.sector)
+    window = publicity_window(
+        canonical, severity, facts.decision_date, today, policy, sector=facts.sector, polarity=facts.polarity
+    )
     rule = regime.rule_for(severity)
     min_months, min_verified = _min_months(regime, severity, facts.sector)
     # Regimes without severity classes (58号令) describe the record by its category instead.
@@ -248,29 +289,38 @@ def repair_eligibility(facts: RepairFacts, today: date, policy: Policy) -> Repai
             Reason("LEGALLY_NON_REPAIRABLE", "法律、法规或党中央、国务院政策文件明确规定该类失信信息不可修复")
         )
 
-    if window.min_end is not None and today < window.min_end:
-        message = (
-            f"该记录为{label}，按{name}最短公示期{format_months(min_months)}，"
-            f"最早可于{format_cn_date(window.min_end)}申请信用修复"
+    market = policy.repair.market_regulation
+    via_market = market.governs(canonical, facts.authority)
+    if via_market and not permanent:
+        # The regulator's own rules and channel, not the 36号令 periods: no date from here.
+        permanent = True
+        note = "" if market.verified else _UNVERIFIED_NOTE
+        reasons.append(
+            Reason(
+                "MARKET_REGULATION_CHANNEL",
+                f"该记录由市场监管部门作出，信用修复按{market.rules}办理，不适用{name}的公示期限。"
+                f"请在改正失信行为、履行完毕法定义务后，通过{market.channel}向作出决定的市场监管部门申请"
+                f"信用修复（如移出经营异常名录、停止公示行政处罚信息）{note}",
+            )
         )
-        reasons.append(Reason("MIN_PERIOD_NOT_PASSED", message + ("" if min_verified else _UNVERIFIED_NOTE)))
-    if not facts.obligations_fulfilled:
-        if rule.repair_once_obligations_fulfilled:
-            text = f"该记录为{label}，履行完毕法定责任和义务（如缴纳罚款、完成整改）后即可申请信用修复"
-        else:
-            text = "尚未履行完毕法定责任和义务（如缴纳罚款、完成整改），履行完毕并提供证明后方可申请信用修复"
-        reasons.append(Reason("OBLIGATIONS_NOT_FULFILLED", text))
+    if not via_market:
+        if window.min_end is not None and today < window.min_end:
+            message = (
+                f"该记录为{label}，按{name}最短公示期{format_months(min_months)}，"
+                f"最早可于{format_cn_date(window.min_end)}申请信用修复"
+            )
+            reasons.append(Reason("MIN_PERIOD_NOT_PASSED", message + ("" if min_verified else _UNVERIFIED_NOTE)))
+        if not facts.obligations_fulfilled:
+            if rule.repair_once_obligations_fulfilled:
+                text = f"该记录为{label}，履行完毕法定责任和义务（如缴纳罚款、完成整改）后即可申请信用修复"
+            else:
+                text = "尚未履行完毕法定责任和义务（如缴纳罚款、完成整改），履行完毕并提供证明后方可申请信用修复"
+            reasons.append(Reason("OBLIGATIONS_NOT_FULFILLED", text))
     if facts.under_objection:
         reasons.append(Reason("UNDER_OBJECTION", "该记录正在异议处理中，请待异议办结后再申请信用修复"))
     if facts.repair_in_progress:
         reasons.append(Reason("REPAIR_IN_PROGRESS", "该记录已有信用修复申请正在办理，请勿重复申请"))
-    if facts.barred_until is not None and today < facts.barred_until:
-        reasons.append(
-            Reason(
-                "BARRED",
-                f"此前的信用修复决定已被撤销，{format_cn_date(facts.barred_until)}前不予受理新的修复申请",
-            )
-        )
+    reasons.extend(_bar_reasons(facts, today, policy))
 
     earliest: date | None = None
     if not permanent:

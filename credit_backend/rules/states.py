@@ -25,6 +25,9 @@ class Machine:
     initial: str
     states: dict[str, str]  # state → Chinese label
     transitions: tuple[Transition, ...]
+    # Finished states that a later decision may still reverse (a repair decision can be revoked):
+    # the application is closed there, yet the reversing transition is allowed.
+    closed: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         application_kind(self.kind)  # KeyError for a kind the vocabulary does not know
@@ -42,7 +45,7 @@ class Machine:
     @property
     def terminal(self) -> frozenset[str]:
         sources = {t.source for t in self.transitions}
-        return frozenset(s for s in self.states if s not in sources)
+        return frozenset(s for s in self.states if s not in sources or s in self.closed)
 
     @property
     def open_states(self) -> tuple[str, ...]:
@@ -130,13 +133,18 @@ REPAIR = Machine(
         "rejected": "不予受理",
         "approved": "修复完成",
         "denied": "不予修复",
+        "revoked": "修复决定已撤销",
     },
     transitions=(
         Transition("accept", "submitted", "accepted", "受理"),
         Transition("reject", "submitted", "rejected", "不予受理"),
         Transition("approve", "accepted", "approved", "同意修复"),
         Transition("deny", "accepted", "denied", "不予修复"),
+        # 提供虚假材料、违背信用修复承诺: the decision is revoked, publicity resumes and new applications
+        # are barred for policy.yaml repair.revocation_bar.
+        Transition("revoke", "approved", "revoked", "撤销修复决定"),
     ),
+    closed=frozenset({"approved"}),
 )
 
 MACHINES: dict[str, Machine] = {m.kind: m for m in (REGISTRATION, COMMITMENT, OBJECTION, REPAIR)}

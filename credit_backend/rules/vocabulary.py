@@ -23,15 +23,19 @@ __all__ = [
     "KINDS_BY_TYPE_CODE",
     "KIND_NAMES",
     "LIST_CATEGORIES",
+    "MINOR",
     "NAMED_LISTS",
+    "ORDINARY",
     "OTHER",
     "PENALTY",
     "PERMIT",
     "RECORD_STATUSES",
     "REDLIST",
+    "SERIOUS",
     "SEVERE_LIST",
     "SEVERITIES",
     "TYPE_CODES",
+    "UNVERIFIED_NOTE",
     "WATCH_LIST",
     "ApplicationKind",
     "Category",
@@ -40,6 +44,7 @@ __all__ = [
     "holds_failures",
     "kind",
     "record_is_negative",
+    "record_polarity",
 ]
 
 
@@ -85,7 +90,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(EVALUATION, Polarity.NEUTRAL, "七、信用评价"),
     Category(JUDGMENT, Polarity.NEUTRAL, "八、司法判决"),
     # 其他 holds the catalogue's 其他失信信息 (e.g. a broken commitment) and positive facts alike
-    # (社保缴费、文明单位): records do not carry their own polarity yet (issue 12).
+    # (社保缴费、文明单位): each record carries its own polarity (``credit_records.polarity``).
     Category(OTHER, Polarity.MIXED, "九、其他"),
 )
 CATEGORY_NAMES: tuple[str, ...] = tuple(c.name for c in CATEGORIES)
@@ -95,10 +100,18 @@ _BY_NAME = {c.name: c for c in CATEGORIES}
 # Named lists published inside a category: users ask for them by name, records file under the category.
 NAMED_LISTS: dict[str, str] = {"失信被执行人": SEVERE_LIST}
 
-SEVERITIES: tuple[str, ...] = ("轻微", "一般", "严重")  # classes of 失信信息 (令2025年第36号)
+# Classes of 失信信息 (令2025年第36号), mildest first.
+MINOR = "轻微"
+ORDINARY = "一般"
+SERIOUS = "严重"
+SEVERITIES: tuple[str, ...] = (MINOR, ORDINARY, SERIOUS)
 
 # Record status codes and their labels as 信用中国 shows them.
 RECORD_STATUSES: dict[str, str] = {"active": "公示中", "expired": "已到期", "repaired": "已修复", "revoked": "已撤销"}
+
+# Said after every deadline or period built on a policy.yaml value marked ``verified: false`` (issue 12 #1):
+# the one wording, in the backend's labels and reasons and in the assistant's own prompts alike.
+UNVERIFIED_NOTE = "（期限为暂定，以主管部门规定为准）"
 
 
 def category(name: str) -> Category | None:
@@ -112,14 +125,29 @@ def holds_failures(name: str) -> bool:
     return found is not None and found.polarity in (Polarity.NEGATIVE, Polarity.MIXED)
 
 
-def record_is_negative(category_name: str, severity: str | None) -> bool:
-    """Whether one record is 失信信息: its category says so, or — in a mixed category — it carries a
-    severity class, which only 失信信息 has (until records carry their own polarity, issue 12)."""
+def record_polarity(category_name: str, severity: str | None) -> Polarity:
+    """The polarity a record of ``category_name`` gets when nothing else is known about it: its
+    category's; in a mixed category, negative when it carries a severity class (only 失信信息 has one),
+    positive otherwise. Used to fill ``credit_records.polarity`` (migration 0004, the demo generator);
+    afterwards the stored polarity is the record's own and wins (``record_is_negative``)."""
+    found = _BY_NAME.get(category_name)
+    if found is None:
+        return Polarity.NEUTRAL
+    if found.polarity is Polarity.MIXED:
+        return Polarity.NEGATIVE if severity is not None else Polarity.POSITIVE
+    return found.polarity
+
+
+def record_is_negative(category_name: str, severity: str | None, polarity: str | None = None) -> bool:
+    """Whether one record is 失信信息. In a mixed category the record's own ``polarity`` says so
+    (falling back on ``record_polarity`` when it is unknown); elsewhere the category does."""
     found = _BY_NAME.get(category_name)
     if found is None:
         return False
     if found.polarity is Polarity.MIXED:
-        return severity is not None
+        if polarity is not None:
+            return Polarity(polarity) is Polarity.NEGATIVE
+        return record_polarity(category_name, severity) is Polarity.NEGATIVE
     return found.polarity is Polarity.NEGATIVE
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from credit_backend import clock
 from credit_backend.errors import Conflict, DomainError, NotFound, invalid_field
 from credit_backend.models import Application, ApplicationCounter, ApplicationEvent, Binding, Entity
+from credit_backend.policy.loader import WorkingDays
 from credit_backend.rules.appno import format_application_no, parse_application_no
 from credit_backend.rules.states import IllegalTransition, Machine, Transition, step
 from credit_backend.rules.workdays import Deadline
@@ -43,6 +44,9 @@ class KindHandler(Protocol):
     def summary(self, app: Any) -> str: ...
 
     def deadline_what(self, status: str) -> str: ...
+
+    def deadline_rule(self, app: Any) -> WorkingDays | None:
+        """The policy.yaml time limit the application's current deadline was counted from, if any."""
 
 
 def _handlers() -> dict[str, KindHandler]:
@@ -158,6 +162,12 @@ def _set_deadline(app: Application, deadline: Deadline | None) -> None:
     app.due_provisional = deadline.provisional if deadline else False
 
 
+def deadline_unverified(handler: KindHandler, app: Application) -> bool:
+    """Whether the application's deadline rests on a policy.yaml time limit marked ``verified: false``."""
+    rule = handler.deadline_rule(app)
+    return rule is not None and not rule.verified
+
+
 def get_application(session: Session, raw_no: str, viewer: str | None = None) -> Application:
     """The application with this number; with ``viewer`` (a sender id), only if that sender may see it.
 
@@ -248,7 +258,10 @@ def decide(session: Session, raw_no: str, action: str, note: str | None, actor: 
     if note:
         message += f"说明：{note}"
     if deadline:
-        message += f" 下一步办理时限：{deadline_label(deadline, handler.deadline_what(app.status))}。"
+        label = deadline_label(
+            deadline, handler.deadline_what(app.status), unverified=deadline_unverified(handler, app)
+        )
+        message += f" 下一步办理时限：{label}。"
     notify(session, app.sender_id, "decision", message, application_no=app.application_no, status=app.status)
     audit(session, role, actor, f"decide_{action}", app.application_no, note=note)
     session.commit()
@@ -263,12 +276,14 @@ def application_view(app: Application) -> dict[str, Any]:
         d = Deadline(
             start=app.received_on, working_days=app.due_working_days, due=app.due_on, provisional=app.due_provisional
         )
+        unverified = deadline_unverified(handler, app)
         deadline = {
             "due": app.due_on,
             "working_days": app.due_working_days,
             "provisional": app.due_provisional,
+            "deadline_unverified": unverified,
             "what": handler.deadline_what(app.status),
-            "label": deadline_label(d, handler.deadline_what(app.status)),
+            "label": deadline_label(d, handler.deadline_what(app.status), unverified=unverified),
         }
     return {
         "application_no": app.application_no,

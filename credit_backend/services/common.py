@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from credit_backend.models import AuditEntry, Notification
 from credit_backend.rules.periods import format_cn_date
+from credit_backend.rules.vocabulary import UNVERIFIED_NOTE
 from credit_backend.rules.workdays import Deadline
 
 
@@ -28,8 +29,17 @@ def notify(session: Session, recipient: str, kind: str, body: str, channel: str 
     )
 
 
-def deadline_label(deadline: Deadline, what: str = "") -> str:
-    label = f"{what}{format_cn_date(deadline.due)}前（{deadline.working_days}个工作日）"
+def unverified_note(verified: bool) -> str:
+    """What follows an answer built on a policy.yaml value: nothing, or the one note that it is provisional."""
+    return "" if verified else UNVERIFIED_NOTE
+
+
+def deadline_label(deadline: Deadline, what: str = "", *, unverified: bool = False) -> str:
+    """E.g. 核查并书面答复：2026年12月17日前（15个工作日）; ``unverified``: the day count is a policy.yaml value
+    marked ``verified: false``, and the label says so (UNVERIFIED_NOTE)."""
+    label = f"{what}{format_cn_date(deadline.due)}前（{deadline.working_days}个工作日）" + unverified_note(
+        not unverified
+    )
     if deadline.provisional:
         label += "；其中涉及的年度节假日安排尚未公布，暂按周一至周五计算，届时以国务院办公厅公布的安排为准"
     return label

@@ -179,10 +179,21 @@ def latest_evaluation(session: Session, entity: Entity) -> Evaluation | None:
 
 
 def entity_records(
-    session: Session, entity: Entity, category: str | None = None, active_only: bool = False
+    session: Session,
+    entity: Entity,
+    category: str | None = None,
+    active_only: bool = False,
+    *,
+    include_unpublished: bool = False,
 ) -> list[tuple[CreditRecord, bool]]:
-    """The entity's records, newest first, each with whether a repair application for it is open."""
+    """The entity's records, newest first, each with whether a repair application for it is open.
+
+    Unpublished records (轻微 失信信息 by default, 令2025年第36号; policy.yaml ``published_by_default``)
+    are left out unless ``include_unpublished`` (staff views, where each says ``published: false``).
+    """
     query = _ENTITY_RECORDS
+    if not include_unpublished:
+        query = query.where(CreditRecord.published.is_(True))
     if category:
         canonical = load_policy().resolve_category(category) or category
         if canonical not in CATEGORY_NAMES:
@@ -208,9 +219,10 @@ def grade_view(grade: str, evaluated_on: date | None = None, *, policy: Policy |
 
 
 def profile(session: Session, entity: Entity, *, unmasked: bool) -> dict[str, Any]:
-    """The public profile: what a 信用中国 page shows for the entity, in one response."""
+    """The public profile: what a 信用中国 page shows for the entity, in one response. Staff
+    (``unmasked``) also see unpublished records, marked ``published: false``; they put no one on a list."""
     policy = load_policy()
-    records = entity_records(session, entity)
+    records = entity_records(session, entity, include_unpublished=unmasked)
     counts: dict[str, int] = defaultdict(int)
     latest: dict[str, list[dict[str, Any]]] = defaultdict(list)
     lists = []
@@ -218,7 +230,7 @@ def profile(session: Session, entity: Entity, *, unmasked: bool) -> dict[str, An
         counts[r.category] += 1
         if len(latest[r.category]) < 3:
             latest[r.category].append(record_view(r, under_repair))
-        if r.category in LIST_CATEGORIES and r.status == "active" and r.punishment_lifted_at is None:
+        if r.category in LIST_CATEGORIES and r.status == "active" and r.punishment_lifted_at is None and r.published:
             consequence = policy.consequences.get(r.category)
             lists.append(
                 {

@@ -29,6 +29,7 @@ def recompute(session: Session, entity_id: int, today: date, reason: str) -> Eva
             select(CreditRecord).where(
                 CreditRecord.entity_id == entity_id,
                 CreditRecord.status == "active",
+                CreditRecord.published.is_(True),  # unpublished (轻微 by default) records do not count
                 CreditRecord.punishment_lifted_at.is_(None),  # corrected after an objection: no longer counts
             )
         )

@@ -11,7 +11,7 @@ from credit_backend import clock
 from credit_backend.errors import Conflict, DomainError
 from credit_backend.models import Entity, Objection
 from credit_backend.policy.calendar import default_calendar
-from credit_backend.policy.loader import load_policy
+from credit_backend.policy.loader import WorkingDays, load_policy
 from credit_backend.rules.states import OBJECTION, Transition
 from credit_backend.rules.workdays import Deadline
 from credit_backend.schemas import ObjectionIn
@@ -75,6 +75,12 @@ class ObjectionHandler:
 
     def summary(self, app: Objection) -> str:
         return f"对“{app.record.title}”（{app.record.document_no or '无文号'}）提出异议"
+
+    def deadline_rule(self, app: Objection) -> WorkingDays | None:
+        policy = load_policy().objection
+        if app.status in ("submitted", "under_verification"):
+            return policy.verification
+        return policy.correction if app.status in ("corrected", "withdrawn") else None
 
     def deadline_what(self, status: str) -> str:
         return {

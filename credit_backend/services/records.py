@@ -64,13 +64,17 @@ def record_view(record: CreditRecord, under_repair: bool = False) -> dict[str, A
         "authority": record.authority,
         "decision_date": record.decision_date,
         "severity": record.severity,
+        "polarity": record.polarity,
         "content": record.content,
         "publicity_end": record.publicity_end,
         "status": record.status,
         "status_label": record.status_label,
+        "published": record.published,
         "under_objection": record.under_objection,
         "under_repair": under_repair,
         "obligations_fulfilled": record.obligations_fulfilled,
         # 信用修复 is this record's route (失信信息 of a repaired category); "now?" is repair-eligibility's.
-        "repair_applies": repair_applies(record.category, record.severity, load_policy()),
+        "repair_applies": repair_applies(
+            record.category, record.severity, load_policy(), record.polarity, record.authority
+        ),
     }

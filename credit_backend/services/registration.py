@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from credit_backend.errors import DomainError, invalid_field
 from credit_backend.models import Entity, Registration
 from credit_backend.policy.calendar import default_calendar
-from credit_backend.policy.loader import load_policy
+from credit_backend.policy.loader import WorkingDays, load_policy
 from credit_backend.rules.states import REGISTRATION, Transition
 from credit_backend.rules.workdays import Deadline
 from credit_backend.schemas import RegistrationIn
@@ -87,6 +87,9 @@ class RegistrationHandler:
 
     def deadline_what(self, status: str) -> str:
         return "核验：" if status == "submitted" else ""
+
+    def deadline_rule(self, app: Registration) -> WorkingDays | None:
+        return load_policy().voluntary_registration.staff_verification if app.status == "submitted" else None
 
 
 HANDLER = RegistrationHandler()

@@ -11,8 +11,14 @@ from credit_backend import clock
 from credit_backend.errors import Conflict, DomainError
 from credit_backend.models import CreditRecord, Entity, RepairApplication
 from credit_backend.policy.calendar import default_calendar
-from credit_backend.policy.loader import load_policy
-from credit_backend.rules.periods import RepairEligibility, RepairFacts, repair_eligibility
+from credit_backend.policy.loader import WorkingDays, load_policy
+from credit_backend.rules.periods import (
+    RepairEligibility,
+    RepairFacts,
+    publicity_window,
+    repair_eligibility,
+    revocation_bar_end,
+)
 from credit_backend.rules.states import REPAIR, Transition
 from credit_backend.rules.workdays import Deadline
 from credit_backend.schemas import RepairIn
@@ -34,6 +40,9 @@ def eligibility(
         repair_in_progress=repair_in_progress,
         obligations_fulfilled=obligations_fulfilled or record.obligations_fulfilled,
         legally_non_repairable=record.legally_non_repairable,
+        barred_until=record.barred_until,
+        polarity=record.polarity,
+        authority=record.authority,
     )
     return repair_eligibility(facts, today, load_policy())
 
@@ -124,6 +133,18 @@ class RepairHandler:
             record.punishment_lifted_at = clock.now()
             evaluation.recompute(session, record.entity_id, today, f"信用修复完成（{app.application_no}）")
             return self._days(today, "result_feedback")
+        if transition.action == "revoke":
+            # The repair is undone: publicity and measures resume, and new applications are barred.
+            record = app.record
+            policy = load_policy()
+            window = publicity_window(
+                record.category, record.severity, record.decision_date, today, policy, polarity=record.polarity
+            )
+            record.status = "active" if window.max_end is None or today < window.max_end else "expired"
+            record.publicity_end = window.max_end
+            record.punishment_lifted_at = None
+            record.barred_until = revocation_bar_end(today, policy)
+            evaluation.recompute(session, record.entity_id, today, f"撤销信用修复决定（{app.application_no}）")
         return None
 
     def details(self, app: RepairApplication) -> dict[str, Any]:
@@ -139,6 +160,11 @@ class RepairHandler:
 
     def deadline_what(self, status: str) -> str:
         return {"submitted": "受理决定：", "accepted": "修复决定：", "approved": "结果同步："}.get(status, "")
+
+    def deadline_rule(self, app: RepairApplication) -> WorkingDays | None:
+        stage = {"submitted": "acceptance_decision", "accepted": "repair_decision", "approved": "result_feedback"}
+        name = stage.get(app.status)
+        return getattr(load_policy().repair.deadlines, name) if name else None
 
 
 HANDLER = RepairHandler()

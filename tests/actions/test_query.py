@@ -29,7 +29,7 @@ def test_query_by_code_names_entity_grade_inspection_and_records(chat: Chat) -> 
     assert "信用评价：B 类（信用风险一般）" in profile
     assert "对检查的影响：常规监管，按常规比例和频次抽查" in profile
     assert "· 行政处罚：1 条" in profile
-    assert "2026-06-26 销售不合格产品 吉林市市场监督管理局 （吉市监处罚〔2026〕123号）" in profile
+    assert "2026-06-26 未按规定设置危险废物识别标志 吉林市生态环境局 （吉市环罚〔2026〕123号）" in profile
     assert "名单情况：未列入严重失信主体名单或重点关注名单" in profile
     assert answer.messages[-1]["text"] == texts.AFTER_QUERY
     # The entity is remembered for "再看" and the query slot is freed for the next question.

@@ -31,11 +31,13 @@ def _query(backend: BackendProcess, sql: str, *params: object) -> list[tuple]:
 
 
 def _negative_record(backend: BackendProcess, category: str) -> tuple[str, int] | None:
-    """(uscc, record id) of an active 失信信息 record of ``category`` in the demo city (not 江城建材's)."""
+    """(uscc, record id) of an active, published 失信信息 record of ``category`` in the demo city (not 江城建材's);
+    轻微 records are not published by default (令2025年第36号), so the assistant never sees them."""
     rows = _query(
         backend,
         "SELECT e.uscc, r.id FROM credit_records r JOIN entities e ON e.id = r.entity_id"
         " WHERE r.category = ? AND r.status = 'active' AND r.severity IS NOT NULL AND NOT r.under_objection"
+        " AND r.published"
         " AND e.uscc != ? ORDER BY r.decision_date DESC, r.id DESC LIMIT 1",
         category,
         JIANGCHENG,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from credit_backend.rules.vocabulary import UNVERIFIED_NOTE
 from tests.actions.flows import (
     FILER,
     FILER_NAME,
@@ -33,7 +34,9 @@ def filed(turn: Turn, backend: BackendProcess, prefix: str) -> dict:
         assert "办理时限" not in turn.text
         return application
     label = application["deadline"]["label"]
-    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日前（\d+个工作日）$", label), label
+    # A day count nobody has checked (policy.yaml verified: false) says so, in the one wording.
+    note = UNVERIFIED_NOTE if application["deadline"]["deadline_unverified"] else ""
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日前（\d+个工作日）" + re.escape(note) + "$", label), label
     assert f"办理时限：{label}" in turn.text
     return application
 
@@ -96,7 +99,7 @@ def test_rongque_commitment_asks_for_missing_materials_and_due_date(chat: Chat, 
     assert chat.requested == "missing_materials" and "请列出暂缺的材料" in turn.text
     turn = chat.answer("消防验收意见书")
     assert chat.requested == "materials_due"
-    assert "默认期限为20个工作日" in turn.text
+    assert "默认期限为20个工作日" + UNVERIFIED_NOTE in turn.text  # policy.yaml: verified: false
     assert turn.messages[-1]["buttons"] == [{"title": "使用默认期限", "payload": "默认"}]
     turn = chat.answer("默认")
     assert "在承诺期限内补齐所缺材料" in turn.text
@@ -107,7 +110,7 @@ def test_rongque_commitment_asks_for_missing_materials_and_due_date(chat: Chat, 
     turn = submit(chat, "action_submit_commitment")
     application = filed(turn, backend, "CN-")
     # The default is 20 working days from 2026-11-26 (the backend's calendar).
-    assert "办理时限：补齐材料：2026年12月24日前（20个工作日）" in turn.text
+    assert "办理时限：补齐材料：2026年12月24日前（20个工作日）" + UNVERIFIED_NOTE in turn.text
     assert application["details"]["commitment_type"] == "容缺受理型"
     assert application["details"]["missing_materials"] == "消防验收意见书"
     assert application["details"]["materials_due"] == "2026-12-24"
@@ -127,6 +130,25 @@ def test_rongque_commitment_with_own_due_date(chat: Chat, backend: BackendProces
 
     application = filed(submit(chat, "action_submit_commitment"), backend, "CN-")
     assert application["details"]["materials_due"] == "2026-12-31"
+    assert application["deadline"]["deadline_unverified"] is False  # the applicant's own date
+
+
+def test_rongque_refused_for_an_entity_on_the_severe_list(chat: Chat, backend: BackendProcess) -> None:
+    """吉市信用办发〔2020〕3号 第1项: 容缺受理 is for applicants 信用状况较好. An entity on the 严重失信主体名单
+    is told why, in the plan's words, and what it can do instead; nothing is filed."""
+    blacklisted = "N2220202MA0Y3K7Q64"
+    backend.bind(chat.sender_id, blacklisted)
+    start(chat, "commitment_form", "make_commitment", blacklisted, "我要做信用承诺")
+    chat.answer("容缺受理型")
+    chat.answer("建筑工程施工许可")
+    chat.answer("消防验收意见书")
+    chat.answer("默认")
+    yes(chat, "同意")
+    yes(chat)
+    turn = submit(chat, "action_submit_commitment")
+    assert "容缺受理仅适用于信用状况较好的申请人" in turn.text
+    assert "已列入严重失信主体名单" in turn.text and "补齐全部申报材料" in turn.text
+    assert "本次未提交" in turn.text and not NUMBER.search(turn.text)
 
 
 def test_objection_lists_records_as_buttons(chat: Chat, backend: BackendProcess) -> None:
@@ -209,7 +231,7 @@ def test_repair_eligible_record(chat: Chat, backend: BackendProcess) -> None:
     assert "《信用修复承诺书》" in turn.text and f"{JIANGCHENG_NAME}郑重承诺" in turn.text
     assert "已纠正失信行为、消除不良影响" in turn.text
     turn = yes(chat, "同意")
-    assert "业务：信用修复申请" in turn.text and "销售不合格产品" in turn.text
+    assert "业务：信用修复申请" in turn.text and "未按规定设置危险废物识别标志" in turn.text
     yes(chat)
 
     application = filed(submit(chat, "action_submit_repair"), backend, "XF-")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from credit_backend.models import Application, ApplicationCounter, AuditEntry, CreditRecord, Registration
 from credit_backend.policy.loader import load_policy
+from credit_backend.rules.vocabulary import UNVERIFIED_NOTE
 from tests.backend.api_helpers import (
     API,
     JIANGCHENG,
@@ -58,8 +59,9 @@ def test_registration_is_filed(client, bound, session):
         "due": "2026-12-10",
         "working_days": 10,
         "provisional": False,
+        "deadline_unverified": True,
         "what": "核验：",
-        "label": "核验：2026年12月10日前（10个工作日）",
+        "label": "核验：2026年12月10日前（10个工作日）" + UNVERIFIED_NOTE,
     }
     assert app["summary"] == "自愿注册“资质证照”信息：建筑业企业资质证书"
     assert app["details"]["field_labels"] == {
@@ -119,10 +121,11 @@ def test_objection_is_filed(client, bound, world):
         "due": "2026-12-17",
         "working_days": 15,
         "provisional": False,
+        "deadline_unverified": True,
         "what": "核查并书面答复：",
-        "label": "核查并书面答复：2026年12月17日前（15个工作日）",
+        "label": "核查并书面答复：2026年12月17日前（15个工作日）" + UNVERIFIED_NOTE,
     }
-    assert app["summary"] == "对“未按规定标注产品信息”（吉市监处罚〔2026〕1号）提出异议"
+    assert app["summary"] == "对“未按规定设置危险废物识别标志”（吉市环罚〔2026〕1号）提出异议"
     assert app["details"]["record"]["id"] == rec.id
     assert app["details"]["record"]["under_objection"] is True
     assert app["details"]["requested_outcome"] == "撤销" and app["details"]["correct_due"] is None
@@ -385,8 +388,9 @@ def test_rongque_default_due_date_in_working_days(client, bound):
         "due": "2026-12-24",
         "working_days": 20,
         "provisional": False,
+        "deadline_unverified": True,
         "what": "补齐材料：",
-        "label": "补齐材料：2026年12月24日前（20个工作日）",
+        "label": "补齐材料：2026年12月24日前（20个工作日）" + UNVERIFIED_NOTE,
     }
     assert app["details"]["text_items"][-2:] == [
         "在承诺期限内补齐所缺材料",
@@ -405,6 +409,7 @@ def test_rongque_own_due_date(client, bound):
         "due": "2026-12-31",
         "working_days": 25,
         "provisional": False,
+        "deadline_unverified": False,  # the applicant's own date, not the policy's default
         "what": "补齐材料：",
         "label": "补齐材料：2026年12月31日前（25个工作日）",
     }

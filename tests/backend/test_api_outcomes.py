@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from credit_backend.models import Application, CreditRecord, Evaluation, Objection, RepairApplication
 from credit_backend.policy.loader import load_policy
+from credit_backend.rules.vocabulary import UNVERIFIED_NOTE
 from tests.backend.api_helpers import (
     API,
     BLACKLISTED,
@@ -124,7 +125,7 @@ def test_withdrawn_serious_list_record_lifts_the_list_and_raises_the_grade(clien
     assert r.status_code == 200, r.text
     app = r.json()
     assert app["details"]["correct_due"] == "2026-12-03"
-    assert app["deadline"]["label"] == "撤销信息报送：2026年12月3日前（5个工作日）"
+    assert app["deadline"]["label"] == "撤销信息报送：2026年12月3日前（5个工作日）" + UNVERIFIED_NOTE
 
     p = profile(client, BLACKLISTED)
     assert p["lists"] == []
@@ -206,8 +207,8 @@ def test_repair_needs_fulfilled_obligations(client, world, session):
     minor = CreditRecord(
         entity_id=world.entities["objecting"].id,
         category="行政处罚",
-        title="未按规定悬挂营业执照",
-        authority="永吉县市场监督管理局",
+        title="未按规定公开环境信息",
+        authority="永吉县生态环境分局",  # not the market regulator, whose records follow its own channel
         decision_date=date(2026, 11, 2),
         severity="轻微",
     )
@@ -279,7 +280,7 @@ def test_approved_repair_ends_publication_and_recomputes_the_grade(client, world
     elig = client.get(f"{API}/records/{rec.id}/repair-eligibility", headers=ASSISTANT).json()
     assert [x["code"] for x in elig["reasons"]] == ["ALREADY_REPAIRED"]
     text = client.get(f"{API}/entities/{JIANGCHENG}/report", headers=ASSISTANT).json()["text"]
-    assert "未按规定标注产品信息" in text and "已修复" in text
+    assert "未按规定设置危险废物识别标志" in text and "已修复" in text
 
 
 def test_approved_repair_takes_the_entity_off_a_list(client, world, session):

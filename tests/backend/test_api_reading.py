@@ -359,15 +359,17 @@ def test_records_of_an_entity_newest_first(client, world):
     assert first == {
         "id": world.records["repairable"].id,
         "category": "行政处罚",
-        "title": "未按规定标注产品信息",
-        "document_no": "吉市监处罚〔2026〕1号",
-        "authority": "吉林市市场监督管理局",
+        "title": "未按规定设置危险废物识别标志",
+        "document_no": "吉市环罚〔2026〕1号",
+        "authority": "吉林市生态环境局",
         "decision_date": add_months(TODAY, -5).isoformat(),
         "severity": "一般",
+        "polarity": "negative",
         "content": None,
         "publicity_end": add_months(TODAY, 7).isoformat(),
         "status": "active",
         "status_label": "公示中",
+        "published": True,
         "under_objection": False,
         "under_repair": False,
         "obligations_fulfilled": True,
@@ -412,7 +414,7 @@ def test_records_active_only(client, world, session):
     session.commit()
     assert len(records(client, JIANGCHENG)) == 3
     assert {i["title"] for i in records(client, JIANGCHENG, active_only="true")} == {
-        "未按规定标注产品信息",
+        "未按规定设置危险废物识别标志",
         "建筑材料经营许可",
     }
 
@@ -453,7 +455,7 @@ def test_report_has_every_section_and_a_text_rendering(client, world):
         "法定代表人/负责人：王建国",
         "所在地区：昌邑区",
         "公共信用综合评价：B级（信用风险一般）",
-        "[行政处罚] 未按规定标注产品信息｜吉市监处罚〔2026〕1号",
+        "[行政处罚] 未按规定设置危险废物识别标志｜吉市环罚〔2026〕1号",
         "[行政许可] 建筑材料经营许可",
         "B级：按常规比例和频次抽查",
         "暂无记录",

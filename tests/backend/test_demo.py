@@ -60,6 +60,8 @@ def _facts(record: dict) -> RepairFacts:
         under_objection=record["under_objection"],
         obligations_fulfilled=record["obligations_fulfilled"],
         legally_non_repairable=record["legally_non_repairable"],
+        polarity=record["polarity"],
+        authority=record["authority"],
     )
 
 

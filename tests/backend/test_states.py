@@ -16,6 +16,7 @@ from credit_backend.rules.states import (
     Machine,
     step,
 )
+from credit_backend.rules.vocabulary import UNVERIFIED_NOTE
 from tests.backend.api_helpers import (
     API,
     JIANGCHENG,
@@ -36,7 +37,7 @@ EXPECTED_TERMINAL = {
     "registration": {"verified", "rejected"},
     "commitment": {"fulfilled", "breached", "withdrawn"},
     "objection": {"rejected_incomplete", "corrected", "withdrawn", "upheld"},
-    "repair": {"rejected", "approved", "denied"},
+    "repair": {"rejected", "approved", "denied", "revoked"},  # approved: closed, yet revocable,
 }
 
 LEGAL = [pytest.param(m, t, id=f"{m.kind}:{t.source}-{t.action}") for m in MACHINES.values() for t in m.transitions]
@@ -120,7 +121,7 @@ def test_unknown_and_foreign_actions_are_refused(machine: Machine):
 def test_terminal_states_allow_nothing(machine: Machine):
     assert machine.terminal == EXPECTED_TERMINAL[machine.kind]
     assert machine.is_open(machine.initial)
-    for state in machine.terminal:
+    for state in machine.terminal - machine.closed:
         assert machine.allowed(state) == ()
         assert not machine.is_open(state)
         for action in {t.action for t in machine.transitions}:
@@ -215,7 +216,7 @@ def test_registration_lifecycle(client, world):
     assert r.status_code == 201, r.text
     app = r.json()
     assert app["deadline"]["due"] == "2026-12-10" and app["deadline"]["working_days"] == 10
-    assert app["deadline"]["label"] == "核验：2026年12月10日前（10个工作日）"
+    assert app["deadline"]["label"] == "核验：2026年12月10日前（10个工作日）" + UNVERIFIED_NOTE
     no = app["application_no"]
     refused(client, no, "fulfil", "submitted", REGISTRATION)
     app = run_decisions(client, no, [("verify", "verified", "")], REGISTRATION)
@@ -249,7 +250,7 @@ def test_commitment_lifecycle(client, world):
     app = r.json()
     assert app["status"] == "in_force"
     assert app["deadline"]["due"] == "2026-12-24" and app["deadline"]["working_days"] == 20
-    assert app["deadline"]["label"] == "补齐材料：2026年12月24日前（20个工作日）"
+    assert app["deadline"]["label"] == "补齐材料：2026年12月24日前（20个工作日）" + UNVERIFIED_NOTE
     no = app["application_no"]
     refused(client, no, "approve", "in_force", COMMITMENT)
     run_decisions(client, no, [("fulfil", "fulfilled", "")], COMMITMENT)
@@ -270,14 +271,14 @@ def test_objection_lifecycle(client, world):
     assert r.status_code == 201, r.text
     app = r.json()
     assert app["deadline"]["due"] == "2026-12-17" and app["deadline"]["working_days"] == 15
-    assert app["deadline"]["label"].endswith("2026年12月17日前（15个工作日）")
+    assert app["deadline"]["label"].endswith("2026年12月17日前（15个工作日）" + UNVERIFIED_NOTE)
     no = app["application_no"]
     refused(client, no, "correct", "submitted", OBJECTION)
     app = run_decisions(
         client, no, [("accept", "under_verification", "2026-12-17"), ("correct", "corrected", "2026-12-03")], OBJECTION
     )
     assert app["deadline"]["working_days"] == 5
-    assert app["deadline"]["label"] == "更正信息报送：2026年12月03日前（5个工作日）".replace("12月03日", "12月3日")
+    assert app["deadline"]["label"] == "更正信息报送：2026年12月3日前（5个工作日）" + UNVERIFIED_NOTE
     assert app["details"]["correct_due"] == "2026-12-03"
     refused(client, no, "uphold", "corrected", OBJECTION)
 
@@ -303,13 +304,13 @@ def test_repair_lifecycle(client, world):
     assert r.status_code == 201, r.text
     app = r.json()
     assert app["deadline"]["due"] == "2026-12-01" and app["deadline"]["working_days"] == 3
-    assert app["deadline"]["label"] == "受理决定：2026年12月1日前（3个工作日）"
+    assert app["deadline"]["label"] == "受理决定：2026年12月1日前（3个工作日）" + UNVERIFIED_NOTE
     no = app["application_no"]
     refused(client, no, "approve", "submitted", REPAIR)
     app = run_decisions(
         client, no, [("accept", "accepted", "2026-12-10"), ("approve", "approved", "2026-12-01")], REPAIR
     )
-    assert app["deadline"]["label"] == "结果同步：2026年12月1日前（3个工作日）"
+    assert app["deadline"]["label"] == "结果同步：2026年12月1日前（3个工作日）" + UNVERIFIED_NOTE
     refused(client, no, "deny", "approved", REPAIR)
 
 

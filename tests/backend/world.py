@@ -62,11 +62,14 @@ def build_world(session: Session, today: date) -> World:
         session,
         jc,
         "行政处罚",
-        "未按规定标注产品信息",
+        "未按规定设置危险废物识别标志",
         add_months(today, -5),
         "一般",
         obligations_fulfilled=True,
         publicity_end=add_months(today, 7),
+        # Not the market regulator's: its records follow that regulator's own channel (CREDIT_DOMAIN.md 2.1).
+        document_no="吉市环罚〔2026〕1号",
+        authority="吉林市生态环境局",
     )
     w.records["licence"] = _record(
         session,
@@ -107,7 +110,14 @@ def build_world(session: Session, today: date) -> World:
         session, "N2220202MA0Y3K7Q64", "昌邑区桦皮厂村股份经济合作社", "桦皮厂合作社", "13943210004", "A"
     )
     w.records["serious_list"] = _record(
-        session, hp, "严重失信主体名单", "拒不履行法定义务", add_months(today, -2), "严重"
+        session,
+        hp,
+        "严重失信主体名单",
+        "拒不履行法定义务",
+        add_months(today, -2),
+        "严重",
+        document_no="吉市发改失信〔2026〕3号",
+        authority="吉林市发展和改革委员会",
     )
     rl = w.entities["redlist"] = _entity(
         session, "12220200012345671E", "吉林市公共资源交易中心", "交易中心", "13943210005", "A"

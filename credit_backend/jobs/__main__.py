@@ -1,0 +1,40 @@
+"""Run the daily jobs: ``python -m credit_backend.jobs daily [--today YYYY-MM-DD] [--database-url URL]``.
+
+Meant for cron or a systemd timer, once a day after midnight China time (README: Daily jobs). "today" is
+--today, else CREDIT_TODAY, else the current date in China. Prints each job's counts as one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from credit_backend import clock
+from credit_backend.db import get_engine, make_engine
+from credit_backend.jobs import daily
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m credit_backend.jobs", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("daily", help="end publicity whose window closed; recompute grades and list membership")
+    run.add_argument(
+        "--today", type=date.fromisoformat, help="the day to run for (default: CREDIT_TODAY or today in China)"
+    )
+    run.add_argument("--database-url", help="default: CREDIT_DATABASE_URL")
+    args = parser.parse_args(argv)
+    engine = make_engine(args.database_url) if args.database_url else get_engine()
+    today = args.today or clock.today()
+    with Session(engine, expire_on_commit=False) as session:
+        result = daily(session, today)
+    print(json.dumps({"day": today.isoformat(), "jobs": result}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
