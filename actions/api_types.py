@@ -94,10 +94,15 @@ class ListEntry(TypedDict):
     consequences: list[str]
 
 
+class VoluntaryField(TypedDict):
+    label: str
+    value: str
+
+
 class VoluntaryInfo(TypedDict):
     application_no: str
     category: str
-    fields: dict[str, str]
+    fields: list[VoluntaryField]
     verified_on: str | None
 
 

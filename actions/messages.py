@@ -100,6 +100,18 @@ def profile_text(profile: dict[str, Any]) -> str:
     else:
         lines.append("名单情况：未列入严重失信主体名单或重点关注名单")
 
+    voluntary = profile.get("voluntary_info") or []
+    if voluntary:  # verified 自愿注册 information only (吉市信用办发〔2020〕3号 第5项)
+        lines.append("")
+        lines.append("自愿注册信息（已核验）：")
+        for item in voluntary[:MAX_LIST_ITEMS]:
+            fields = item.get("fields") or []
+            first = "，".join(f"{f.get('label', '')}：{f.get('value', '')}" for f in fields[:2])
+            when = f"（{item['verified_on']} 核验）" if item.get("verified_on") else ""
+            lines.append(f"· {item.get('category', '')}：{first}{when}")
+        if len(voluntary) > MAX_LIST_ITEMS:
+            lines.append(f"· 另有 {len(voluntary) - MAX_LIST_ITEMS} 条")
+
     for key, label in (("under_objection", "异议处理中的记录"), ("under_repair", "信用修复中的记录")):
         items = profile.get(key) or []
         if items:

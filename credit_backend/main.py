@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from credit_backend.api import applications, bindings, entities, errors, messaging
+from credit_backend.api import applications, bindings, entities, errors, messaging, reports, subscriptions
 from credit_backend.api.errors import error_body, error_responses
 from credit_backend.api.limits import RequestLimitsMiddleware
 from credit_backend.db import get_sessionmaker
@@ -46,7 +46,14 @@ def create_app() -> FastAPI:
         default=MAX_JSON_BODY_BYTES,
         by_path={applications.UPLOAD_PATH: upload_body_limit},
     )
-    for router in (entities.router, bindings.router, applications.router, messaging.router):
+    for router in (
+        entities.router,
+        bindings.router,
+        applications.router,
+        messaging.router,
+        subscriptions.router,
+        reports.router,
+    ):
         app.include_router(router)
 
     @app.get("/healthz", tags=["health"], response_model=Health, responses=error_responses(500, 503))

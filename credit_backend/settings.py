@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     attachments_dir: Path = PROJECT_ROOT / "var" / "attachments"
     attachment_max_bytes: int = 10 * 1024 * 1024
     attachment_types: str = "image/jpeg,image/png,application/pdf"
+    # The CJK TrueType font embedded in credit-report PDFs (Debian: apt-get install fonts-wqy-zenhei) and,
+    # for a .ttc collection, the index of the face in it.
+    report_font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    report_font_index: int = Field(default=0, ge=0)
+    # Wrong verification codes accepted per report number and day before checks of that number are refused.
+    report_checks_per_day: int = Field(default=10, ge=1)
     # Pins "today" for demos and reproducible tests (ISO date); empty means the real date.
     today: str = ""
     # Where one-time codes go: "outbox" stores them as notifications for the contact.

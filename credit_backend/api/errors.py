@@ -31,7 +31,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     410: "The one-time code has expired (OTP_EXPIRED)",
     413: "The uploaded file (FILE_TOO_LARGE) or the request body (REQUEST_TOO_LARGE) is too large",
     423: "Identity verification is locked after too many wrong codes (OTP_LOCKED)",
-    429: "Too many one-time codes or wrong codes (OTP_RATE_LIMITED)",
+    429: "Too many one-time codes or wrong codes (OTP_RATE_LIMITED, REPORT_CHECK_LIMITED)",
     500: "Unexpected error (INTERNAL_ERROR); logged on the server, no internals in the answer",
     503: "The database is unavailable (SERVICE_UNAVAILABLE)",
 }

@@ -13,10 +13,13 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from credit_backend.jobs.publicity import PublicityRun, end_publicity
+from credit_backend.jobs.reminders import ReminderRun, send_reminders
 
-__all__ = ["PublicityRun", "daily", "end_publicity"]
+__all__ = ["PublicityRun", "ReminderRun", "daily", "end_publicity", "send_reminders"]
 
 
 def daily(session: Session, today: date) -> dict[str, dict[str, object]]:
     """Every daily job for ``today``, in order; each commits its own work. Returns each job's counts."""
-    return {"end_publicity": end_publicity(session, today).as_dict()}
+    publicity = end_publicity(session, today)
+    reminders = send_reminders(session, today, publicity.ended_ids)
+    return {"end_publicity": publicity.as_dict(), "reminders": reminders.as_dict()}

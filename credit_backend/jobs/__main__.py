@@ -22,7 +22,9 @@ from credit_backend.jobs import daily
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m credit_backend.jobs", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("daily", help="end publicity whose window closed; recompute grades and list membership")
+    run = sub.add_parser(
+        "daily", help="end publicity whose window closed (grades, lists); reminders, 容缺 breaches, staff deadlines"
+    )
     run.add_argument(
         "--today", type=date.fromisoformat, help="the day to run for (default: CREDIT_TODAY or today in China)"
     )

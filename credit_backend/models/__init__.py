@@ -15,6 +15,8 @@ from credit_backend.models.entity import Entity, Evaluation
 from credit_backend.models.identity import Binding, BindingChallenge
 from credit_backend.models.messaging import AuditEntry, Handoff, Notification
 from credit_backend.models.record import CreditRecord
+from credit_backend.models.reminders import ReminderSent, Subscription
+from credit_backend.models.report import IssuedReport, ReportCheckFailure, ReportCounter
 
 __all__ = [
     "Application",
@@ -30,8 +32,13 @@ __all__ = [
     "Entity",
     "Evaluation",
     "Handoff",
+    "IssuedReport",
     "Notification",
     "Objection",
     "Registration",
+    "ReminderSent",
     "RepairApplication",
+    "ReportCheckFailure",
+    "ReportCounter",
+    "Subscription",
 ]

@@ -22,6 +22,8 @@ from credit_backend.responses.bindings import BindingList, BindingView, Challeng
 from credit_backend.responses.entities import CreditReport, Health, Profile, SearchResult, UsccCheck
 from credit_backend.responses.messaging import AuditLog, HandoffList, HandoffView, NotificationList, NotificationView
 from credit_backend.responses.records import RecordList, RecordView, RepairEligibilityView
+from credit_backend.responses.reports import IssuedReportView, ReportVerification
+from credit_backend.responses.subscriptions import SubscriptionList, SubscriptionView
 
 __all__ = [
     "ApplicationList",
@@ -36,6 +38,7 @@ __all__ = [
     "HandoffList",
     "HandoffView",
     "Health",
+    "IssuedReportView",
     "NotificationList",
     "NotificationView",
     "ObjectionDetails",
@@ -45,8 +48,11 @@ __all__ = [
     "RegistrationDetails",
     "RepairDetails",
     "RepairEligibilityView",
+    "ReportVerification",
     "ResponseModel",
     "SearchResult",
+    "SubscriptionList",
+    "SubscriptionView",
     "ThrottleList",
     "ThrottleView",
     "UsccCheck",

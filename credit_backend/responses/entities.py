@@ -69,11 +69,18 @@ class ListEntry(ResponseModel):
     consequences: list[str]
 
 
+class VoluntaryField(ResponseModel):
+    label: str
+    value: str
+
+
 class VoluntaryInfo(ResponseModel):
+    """Verified 自愿注册 information (seed item 5); never a submitted or rejected registration."""
+
     application_no: str
-    category: str
-    fields: dict[str, str]
-    verified_on: date | None
+    category: str = Field(description="资质证照, 市场经营, 合同履约 or 社会公益")
+    fields: list[VoluntaryField] = Field(description="the registered fields, in the policy's order, filled ones only")
+    verified_on: date | None = Field(description="the day staff verified it")
 
 
 class Profile(ResponseModel):

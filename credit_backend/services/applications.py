@@ -231,8 +231,11 @@ def list_applications(
     return list(session.scalars(query.order_by(Application.received_at.desc(), Application.id.desc()).limit(limit)))
 
 
-def decide(session: Session, raw_no: str, action: str, note: str | None, actor: str, role: str) -> Application:
-    """Apply a staff decision through the kind's state machine, with its side effects, atomically."""
+def decide(
+    session: Session, raw_no: str, action: str, note: str | None, actor: str, role: str, today: date | None = None
+) -> Application:
+    """Apply a staff decision through the kind's state machine, with its side effects, atomically
+    (``today``: the daily jobs pass the day they run for)."""
     app = get_application(session, raw_no)
     handler = handler_for(app.kind)
     try:
@@ -243,7 +246,7 @@ def decide(session: Session, raw_no: str, action: str, note: str | None, actor: 
             code="ILLEGAL_TRANSITION",
             **{"from": app.status, "action": action, "allowed": list(handler.machine.allowed(app.status))},
         ) from exc
-    today = clock.today()
+    today = today or clock.today()
     deadline = handler.apply(session, app, transition, today)
     _set_deadline(app, deadline)
     app.events.append(

@@ -262,13 +262,27 @@ def profile(session: Session, entity: Entity, *, unmasked: bool) -> dict[str, An
         "latest_records": dict(latest),
         "under_objection": [record_view(r, under_repair) for r, under_repair in records if r.under_objection],
         "under_repair": [record_view(r, True) for r, under_repair in records if under_repair],
-        "voluntary_info": _verified_registrations(session, entity),
+        "voluntary_info": _verified_registrations(session, entity, policy),
     }
 
 
-def _verified_registrations(session: Session, entity: Entity) -> list[dict[str, Any]]:
+def _verified_registrations(session: Session, entity: Entity, policy: Policy) -> list[dict[str, Any]]:
+    """自愿注册 information staff have verified (seed item 5: 经验证的自愿注册信息 … 生成信用报告的重要依据);
+    submitted and rejected registrations never show. Fields in the policy's order, with its labels."""
     rows = session.scalars(_VERIFIED_REGISTRATIONS, {"entity_id": entity.id})
-    return [
-        {"application_no": r.application_no, "category": r.category, "fields": r.fields, "verified_on": r.verified_on}
-        for r in rows
-    ]
+    categories = policy.voluntary_registration.categories
+    out = []
+    for r in rows:
+        spec = categories.get(r.category)
+        order = [f.key for f in spec.fields] if spec else []
+        labels = {f.key: f.label for f in spec.fields} if spec else {}
+        keys = [k for k in order if r.fields.get(k)] + [k for k in r.fields if k not in order and r.fields[k]]
+        out.append(
+            {
+                "application_no": r.application_no,
+                "category": r.category,
+                "fields": [{"label": labels.get(k, k), "value": str(r.fields[k])} for k in keys],
+                "verified_on": r.verified_on,
+            }
+        )
+    return out

@@ -55,6 +55,10 @@ def credit_report(session: Session, entity: Entity) -> dict[str, Any]:
                 extra = p["record_counts"].get(category, 0) - len(p["latest_records"].get(category, []))
                 if extra > 0:
                     body.append(f"[{category}] 另有{extra}条较早记录")
+            if title.startswith("九"):
+                # Verified 自愿注册 information (seed item 5: 可作为生成信用报告的重要依据) is neither a
+                # record nor a list: the standard's 九、其他 (CREDIT_DOMAIN.md §3.1) holds it, as 自愿注册信息.
+                body.extend(voluntary_lines(p["voluntary_info"]))
             if title.startswith("七") and p["evaluation"]:
                 body.insert(0, f"{p['evaluation']['grade']}级：{p['evaluation']['inspection']}")
             if not body:
@@ -65,3 +69,13 @@ def credit_report(session: Session, entity: Entity) -> dict[str, Any]:
     lines.append("")
     lines.append("本报告内容仅供参考，以“信用中国（吉林市）”网站公示信息为准。")
     return {"uscc": p["uscc"], "name": p["name"], "generated_on": today, "sections": sections, "text": "\n".join(lines)}
+
+
+def voluntary_lines(items: list[dict[str, Any]]) -> list[str]:
+    """One report line per verified 自愿注册 item: category, its fields, the day it was verified."""
+    return [
+        f"[自愿注册信息·{v['category']}] "
+        + "；".join(f"{f['label']}：{f['value']}" for f in v["fields"])
+        + (f"｜{format_cn_date(v['verified_on'])}核验" if v["verified_on"] else "")
+        for v in items
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from actions import texts
 from credit_backend.rules.uscc import make_uscc
 from tests.actions.conftest import use_backend
-from tests.actions.harness import BackendProcess, Chat, Turn
+from tests.actions.harness import STAFF_TOKEN, BackendProcess, Chat, Turn
 
 JIANGCHENG = "91220202MA0Y3K7Q6L"
 
@@ -166,3 +166,32 @@ def test_backend_down_during_query_apologises_and_asks_again(
     use_backend(backend.url)
     chat.answer(JIANGCHENG, entities={"uscc": JIANGCHENG})
     assert chat.run("action_query_credit").messages[0]["text"].startswith("【吉林市江城建材有限公司】")
+
+
+def test_seed_item_5_query_shows_verified_voluntary_registration_only(
+    chat: Chat, backend: BackendProcess, new_chat
+) -> None:
+    """吉市信用办发〔2020〕3号 第5项: verified 自愿注册 information shows in the answer; pending or rejected doesn't."""
+    uscc = "12220200012345671E"  # 吉林市公共资源交易中心
+    filer = new_chat()
+    backend.bind(filer.sender_id, uscc)
+
+    def register(category: str, fields: dict[str, str]) -> str:
+        body = {"sender_id": filer.sender_id, "uscc": uscc, "category": category, "fields": fields, "truthful": True}
+        return backend.post("/api/v1/applications/registrations", body)["application_no"]
+
+    verified = register(
+        "社会公益", {"activity_name": "江城义务植树", "activity_date": "2026-04-12", "organizer": "吉林市林业局"}
+    )
+    backend.post(f"/api/v1/applications/{verified}/decision", {"action": "verify"}, STAFF_TOKEN)
+    rejected = register(
+        "社会公益", {"activity_name": "虚报捐赠活动", "activity_date": "2026-05-01", "organizer": "某协会"}
+    )
+    backend.post(f"/api/v1/applications/{rejected}/decision", {"action": "reject"}, STAFF_TOKEN)
+    register("社会公益", {"activity_name": "尚待核验活动", "activity_date": "2026-06-01", "organizer": "某协会"})
+
+    ask_code(chat, uscc)
+    profile = chat.run("action_query_credit").messages[0]["text"]
+    assert "自愿注册信息（已核验）：" in profile
+    assert "· 社会公益：活动名称：江城义务植树，日期：2026-04-12（2026-11-26 核验）" in profile
+    assert "虚报捐赠活动" not in profile and "尚待核验活动" not in profile

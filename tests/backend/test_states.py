@@ -228,7 +228,12 @@ def test_registration_lifecycle(client, world):
         {
             "application_no": no,
             "category": "资质证照",
-            "fields": registration_body(SENDER)["fields"],
+            "fields": [
+                {"label": "证照名称", "value": "建筑业企业资质证书"},
+                {"label": "证照编号", "value": "D222012345"},
+                {"label": "发证机关", "value": "吉林市住房和城乡建设局"},
+                {"label": "有效期至", "value": "2028-12-31"},
+            ],
             "verified_on": "2026-11-26",
         }
     ]
