@@ -168,9 +168,12 @@ def test_full_conversation_on_telegram(bot_api: FakeBotAPI, backend: Backend, ra
         if _objections(backend, sender):
             break  # the last answer was the confirmation: the objection is filed
         choice = _choose(FakeBotAPI.buttons(last["_result"]))
-        if "验证码" in question:
-            codes.append(_latest_otp(backend))
-            bot_api.send_text(user, codes[-1])
+        # A turn may reach the chat as several messages, and a batch may end just between two of them: like a
+        # person, the driver types a code once, and answers the rest of the batch if that code was already given.
+        code = _latest_otp(backend) if "验证码" in question else None
+        if code is not None and code not in codes:
+            codes.append(code)
+            bot_api.send_text(user, code)
         elif "理由" in question or "原因" in question:
             bot_api.send_text(user, REASON)
         elif choice is not None:
