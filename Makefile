@@ -20,9 +20,11 @@ PY310 ?= $(shell for c in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo 
 # The domain is a directory: domain/domain.yml (hand-written) and domain/flows.generated.yml (make flows).
 RASA_SOURCES := config.yml $(shell find domain data -type f 2>/dev/null) $(shell find assistant_nlu -name '*.py' 2>/dev/null) assistant_core/importer.py assistant_core/policies.py assistant_core/rasa_compat.py
 MODEL := models/assistant.tar.gz
+# The browser of the console's tests: Debian's chromium package, never a downloaded one.
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-rasa test-telegram-rasa test-security test-contract lint \
-	flows validate train evaluate demo demo-data up down telegram jobs bench bench-backend clean
+.PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-rasa test-telegram-rasa test-security test-console test-contract lint \
+	flows validate train evaluate demo demo-data up down telegram console jobs bench bench-backend bench-console clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -33,7 +35,7 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { echo "Python >= 3.10 is needed as '$(PYTHON)' (set PYTHON=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[backend,telegram,dev]'
+	$(PY) -m pip install -q -e '.[backend,telegram,console,dev]'
 	touch $@
 
 $(RASA_VENV)/.installed: pyproject.toml
@@ -44,7 +46,7 @@ $(RASA_VENV)/.installed: pyproject.toml
 	$(RASA_PY) -m pip install -q -e '.[rasa]' 'pytest>=8,<9'  # pytest 9 needs packaging>=24; Rasa pins <21
 	touch $@
 
-test: install lint test-backend test-contract test-telegram test-rasa test-telegram-rasa test-security ## run every test suite (README: the test command)
+test: install lint test-backend test-contract test-telegram test-rasa test-telegram-rasa test-security test-console ## run every test suite (README: the test command)
 
 test-backend: test-sqlite test-postgres ## backend suite on SQLite and on PostgreSQL
 
@@ -76,6 +78,10 @@ test-telegram-rasa: $(VENV)/.installed $(MODEL) ## the Telegram bridge end to en
 test-security: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) ## the attacks of docs/security.md against the stack of `make up`
 	$(PY) -m pytest tests/security -q -p no:cacheprovider
 
+test-console: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) ## the staff console in Debian's chromium (Playwright) against the real stack; screenshots in var/screenshots/console/
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is missing: apt-get install chromium fonts-noto-cjk (.ci/run does)."; exit 1; }
+	CONSOLE_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/console -q -p no:cacheprovider
+
 flows: ## regenerate the forms and form rules declared in actions/flows/ (domain/, data/rules/)
 	$(PYTHON) -m actions.flows generate
 
@@ -96,6 +102,9 @@ evaluate: $(MODEL) ## print NLU intent accuracy, macro-F1 and entity F1 on the h
 telegram: $(VENV)/.installed ## run the Telegram bridge (needs TELEGRAM_BOT_TOKEN; see docs/telegram.md)
 	@test -n "$$TELEGRAM_BOT_TOKEN" || { echo "Set TELEGRAM_BOT_TOKEN (create a bot with @BotFather, see docs/telegram.md)"; exit 1; }
 	$(PY) -m bot.telegram
+
+console: $(VENV)/.installed ## start the staff console alone in the background (port CONSOLE_PORT, 8600; `make up` starts it with the rest)
+	$(DEMO_ENV) $(PY) -m bot.runner up console
 
 lint: $(VENV)/.installed ## ruff
 	$(VENV)/bin/ruff check .
@@ -123,6 +132,9 @@ bench: install $(DEMO_DB) $(MODEL) ## benchmark the assistant through the REST c
 
 bench-backend: $(VENV)/.installed ## benchmark profile lookups and name search on 1,000,000 entities
 	$(PY) -m credit_backend.bench.backend
+
+bench-console: $(VENV)/.installed ## benchmark the console's work queue and case view with 100,000 applications on PostgreSQL
+	$(PY) scripts/bench_console.py
 
 clean: ## remove environments, models and local data
 	rm -rf $(VENV) $(RASA_VENV) models var .pytest_cache .ruff_cache

@@ -231,10 +231,23 @@ class ChallengeView(TypedDict):
     expires_at: str  # ISO datetime, UTC
 
 
+class IdentityCheckView(TypedDict):
+    method: str  # in_person
+    document_type: str
+    id_last4: str
+    authorization_letter: bool
+    staff_account: str
+    staff_name: str
+    checked_at: str  # ISO datetime, UTC
+
+
 class BindingView(TypedDict):
+    sender_id: str
     uscc: str
     name: str
     bound_until: str  # ISO datetime, UTC
+    method: str  # otp / in_person
+    identity_check: IdentityCheckView | None
 
 
 class BindingList(TypedDict):
@@ -304,7 +317,30 @@ class ApplicationList(TypedDict):
 class HandoffView(TypedDict):
     id: int
     sender_id: str
+    channel: str  # tg / wx / web / staff
     uscc: str | None
+    entity_name: str | None
     summary: str
-    status: str
-    created_at: str
+    status: str  # open / claimed / closed
+    status_label: str
+    created_at: str  # ISO datetime, UTC
+    claimed_by: str | None
+    claimed_by_name: str | None
+    claimed_at: str | None
+    closed_at: str | None
+    closed_by: str | None
+    message_count: int
+    last_message_at: str | None
+
+
+class TranscriptLine(TypedDict):
+    """A line of the conversation sent with a hand-off (a request body: HandoffIn.transcript)."""
+
+    role: str  # user / bot
+    text: str
+
+
+class HandoffCreated(HandoffView):
+    staffed_now: bool  # someone is on duty now
+    answer_by: str  # ISO datetime, UTC: now, or the start of the next staffed window
+    notice: str  # what the assistant tells the user (Chinese)

@@ -9,10 +9,25 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from credit_backend.rules.vocabulary import DOCUMENT_TYPES
+
 YES_NO = [{"title": "是", "payload": "/affirm"}, {"title": "否", "payload": "/deny"}]
 
 QUESTIONS: dict[str, tuple[str, list[dict[str, str]]]] = {
     "otp_code": ("请输入收到的6位验证码：", []),
+    # The in-person identity check at the counter (staff senders; actions/binding.py).
+    "id_document_type": (
+        "请核验办事人出示的身份证件。证件类型是：",
+        [
+            {"title": title, "payload": f'/inform{{"id_document_type":"{title}"}}'}
+            for title in DOCUMENT_TYPES
+        ],
+    ),
+    "id_last4": ("请输入证件号码后四位（数字或字母X）：", []),
+    "authorization_letter": (
+        "办事人是否持有该主体出具的授权委托书？（法定代表人本人办理可选“否”）",
+        [{"title": "是", "payload": "/affirm"}, {"title": "否", "payload": "/deny"}],
+    ),
     "commitment_matter": ("请说明承诺对应的办理事项（例如“食品经营许可证新办”）：", []),
     "missing_materials": ("请列出暂缺的材料：", []),
     "objection_reason": ("请说明您认为这条记录有误的理由：", []),
@@ -52,6 +67,27 @@ class AskOtpCode(AskAction):
 
     def name(self) -> str:
         return "action_ask_otp_code"
+
+
+class AskIdDocumentType(AskAction):
+    slot = "id_document_type"
+
+    def name(self) -> str:
+        return "action_ask_id_document_type"
+
+
+class AskIdLast4(AskAction):
+    slot = "id_last4"
+
+    def name(self) -> str:
+        return "action_ask_id_last4"
+
+
+class AskAuthorizationLetter(AskAction):
+    slot = "authorization_letter"
+
+    def name(self) -> str:
+        return "action_ask_authorization_letter"
 
 
 class AskCommitmentMatter(AskAction):

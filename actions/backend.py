@@ -178,14 +178,18 @@ class CreditBackend:
     def search_entities(self, name: str, limit: int = 10) -> api.SearchResult:
         return typed(api.SearchResult, self._request("GET", "/api/v1/entities", params={"q": name, "limit": limit}))
 
-    def entity(self, uscc: str) -> api.Profile:
-        return typed(api.Profile, self._request("GET", f"/api/v1/entities/{quote(uscc)}"))
+    def entity(self, uscc: str, viewer: str | None = None) -> api.Profile:
+        """The profile; ``viewer`` a staff sender at the counter (``staff:<account>``): unmasked, and audited."""
+        path = f"/api/v1/entities/{quote(uscc)}"
+        return typed(api.Profile, self._request("GET", path, params={"viewer": viewer}))
 
-    def records(self, uscc: str, category: str | None = None, active_only: bool = True) -> list[api.RecordView]:
+    def records(
+        self, uscc: str, category: str | None = None, active_only: bool = True, viewer: str | None = None
+    ) -> list[api.RecordView]:
         data = self._request(
             "GET",
             f"/api/v1/entities/{quote(uscc)}/records",
-            params={"category": category, "active_only": str(active_only).lower()},
+            params={"category": category, "active_only": str(active_only).lower(), "viewer": viewer},
         )
         return typed(api.RecordList, data)["items"]
 
@@ -210,6 +214,19 @@ class CreditBackend:
             "POST", "/api/v1/bindings/verify", json={"sender_id": sender_id, "uscc": uscc, "code": code}
         )
         return typed(api.BindingView, data)
+
+    def in_person_binding(
+        self, sender_id: str, uscc: str, document_type: str, id_last4: str, authorization_letter: bool
+    ) -> api.BindingView:
+        """A staff member's in-person identity check at the counter (only ``staff:<account>`` senders)."""
+        body = {
+            "sender_id": sender_id,
+            "uscc": uscc,
+            "document_type": document_type,
+            "id_last4": id_last4,
+            "authorization_letter": authorization_letter,
+        }
+        return typed(api.BindingView, self._request("POST", "/api/v1/bindings/in-person", json=body))
 
     def bindings(self, sender_id: str) -> list[api.BindingView]:
         data = self._request("GET", "/api/v1/bindings", params={"sender_id": sender_id})
@@ -241,11 +258,18 @@ class CreditBackend:
 
     # -- hand-offs ---------------------------------------------------------------------------
 
-    def handoff(self, sender_id: str, summary: str, uscc: str | None = None) -> api.HandoffView:
-        body: dict[str, Any] = {"sender_id": sender_id, "summary": summary}
+    def handoff(
+        self,
+        sender_id: str,
+        summary: str,
+        uscc: str | None = None,
+        transcript: list[api.TranscriptLine] | None = None,
+    ) -> api.HandoffCreated:
+        """A hand-off to a person with the recent conversation; the answer says when someone will reply."""
+        body: dict[str, Any] = {"sender_id": sender_id, "summary": summary, "transcript": list(transcript or [])}
         if uscc:
             body["uscc"] = uscc
-        return typed(api.HandoffView, self._request("POST", "/api/v1/handoffs", json=body))
+        return typed(api.HandoffCreated, self._request("POST", "/api/v1/handoffs", json=body))
 
 
 def _error_from(response: requests.Response) -> BackendError:

@@ -296,8 +296,12 @@ class CreditFormValidation(FormValidationAction, ABC):
         """Hand over to binding_form when the sender is not bound to the entity."""
         if get_client().is_bound(sender_id(tracker), resolved["uscc"]):
             return {"binding_needed": False}
+        name = resolved.get("entity_name", "")
+        at_counter = sender_id(tracker).startswith("staff:")  # a staff member files for the business in front of them
         dispatcher.utter_message(
-            text=f"为保护主体信息安全，办理前需要先验证您是「{resolved.get('entity_name', '')}」的经办人。"
+            text=f"为保护主体信息安全，代「{name}」办理前需要先现场核验办事人的身份。"
+            if at_counter
+            else f"为保护主体信息安全，办理前需要先验证您是「{name}」的经办人。"
         )
         return {"binding_needed": True, "pending_form": self.form_name()}
 

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import texts
 from actions.backend import BackendError, BackendUnavailable, CreditBackend, get_client
+from actions.binding import viewer_of
 from actions.forms_base import CreditFormValidation, code_problem, latest_entity
 from actions.messages import profile_text, unavailable_text
 
@@ -35,8 +36,9 @@ class EntityAnswerAction(Action, ABC):
     after = ""  # what the user can do next
 
     @abstractmethod
-    def answer(self, client: CreditBackend, uscc: str) -> list[str]:
-        """The messages to send; raises the client's exceptions."""
+    def answer(self, client: CreditBackend, uscc: str, viewer: str | None = None) -> list[str]:
+        """The messages to send; ``viewer`` is the staff sender at the counter (else None); raises the client's
+        exceptions."""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # A code typed in this very message wins over a name the slot may also have taken from it.
@@ -45,7 +47,7 @@ class EntityAnswerAction(Action, ABC):
         if not uscc:
             return events
         try:
-            messages = self.answer(get_client(), uscc)
+            messages = self.answer(get_client(), uscc, viewer_of(tracker))
         except BackendUnavailable:
             dispatcher.utter_message(text=unavailable_text() + self.retry_hint)
             return events
@@ -78,5 +80,19 @@ class ActionQueryCredit(EntityAnswerAction):
     def name(self) -> str:
         return "action_query_credit"
 
-    def answer(self, client: CreditBackend, uscc: str) -> list[str]:
-        return [profile_text(client.entity(uscc))]
+    def answer(self, client: CreditBackend, uscc: str, viewer: str | None = None) -> list[str]:
+        profile = client.entity(uscc, viewer=viewer)
+        if viewer is None:
+            return [profile_text(profile)]
+        return [profile_text(profile), counter_text(profile)]
+
+
+def counter_text(profile: dict[str, Any]) -> str:
+    """What only staff at the counter see: the registered contact and the legal representative, unmasked."""
+    lines = ["【工作人员可见（已记录查看日志）】", f"登记联系电话：{profile.get('registered_contact') or '未登记'}"]
+    representative = profile.get("legal_representative") or "未登记"
+    id_number = profile.get("legal_rep_id_number")
+    lines.append(f"法定代表人：{representative}" + (f"（身份证号码 {id_number}）" if id_number else ""))
+    if profile.get("address"):
+        lines.append(f"登记地址：{profile['address']}")
+    return "\n".join(lines)

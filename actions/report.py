@@ -24,5 +24,5 @@ class ActionCreditReport(EntityAnswerAction):
     def name(self) -> str:
         return "action_credit_report"
 
-    def answer(self, client: CreditBackend, uscc: str) -> list[str]:
+    def answer(self, client: CreditBackend, uscc: str, viewer: str | None = None) -> list[str]:
         return [str(client.report(uscc).get("text") or "") or "报告暂时没有内容。"]

@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import flows, texts
 from actions.backend import BackendError, BackendUnavailable, get_client, idempotency_key
+from actions.binding import counter_check_line
 from actions.forms_base import sender_id
 from actions.messages import submission_text, unavailable_text
 
@@ -128,7 +129,9 @@ class SubmitApplication(Action, ABC):
         except BackendError as error:
             dispatcher.utter_message(text=error_text(error))
             return reset_flow()
-        dispatcher.utter_message(text=submission_text(application))
+        counter = counter_check_line(dict(application), tracker)
+        text = submission_text(application)
+        dispatcher.utter_message(text=f"{text}\n{counter}" if counter else text)
         return reset_flow()
 
 

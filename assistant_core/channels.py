@@ -12,6 +12,12 @@ Who may speak as whom:
 - ``rest`` (``/webhooks/rest/webhook``): Rasa's REST protocol for local development and benchmarks. It refuses
   the namespaces the channels above own and a missing sender (instead of Rasa's shared ``default``).
 
+Hand-off: while a person holds a ``tg:``/``wx:`` sender's conversation (a claimed hand-off in the backend), the
+trusted channel passes the sender's messages to the backend (``POST /api/v1/handoffs/relay``) instead of the agent
+and answers with an empty list: the person replies through the backend's notifications. The backend is asked
+before every message of those senders, with a short timeout (``ASSISTANT_RELAY_TIMEOUT``, default 1 s); when it is
+unreachable or slow the assistant answers as usual.
+
 Every channel: a body that is not a JSON object is a 400 with a JSON error (never a 500); a message longer than
 ``ASSISTANT_MAX_MESSAGE_CHARS`` (default 1000) is answered with the limit and never reaches the NLU (its time
 grows faster than the message, and in-order serving would make everyone behind it wait); a turn that produced
@@ -41,6 +47,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import jwt
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -53,6 +60,11 @@ Handler = Callable[[UserMessage], Awaitable[Any]]
 log = logging.getLogger(__name__)
 
 OWNED_NAMESPACES = ("tg", "wx", "staff", "web")  # senders only authenticated channels may use
+RELAYED_NAMESPACES = ("tg", "wx")  # the users' channels whose messages go to a person during a hand-off
+DEFAULT_BACKEND_URL = "http://127.0.0.1:8000"  # the same variables and defaults as actions/backend.py
+DEFAULT_BACKEND_TOKEN = "dev-assistant-token"
+RELAY_MAX_CHARS = 4000  # the backend's limit of a relayed message
+DEFAULT_RELAY_TIMEOUT = 1.0  # seconds: the backend is on the same host; a slow one must not hold a user up
 TRUSTED_SECRETS = {  # namespace → the environment variable holding its shared secret
     "tg": "ASSISTANT_CHANNEL_SECRET_TG",
     "wx": "ASSISTANT_CHANNEL_SECRET_WX",
@@ -220,17 +232,99 @@ class GuardedInput(InputChannel):
         return blueprint
 
 
+def _env_seconds(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+class Relay:
+    """Asks the backend whether a person holds the sender's conversation; if so the message is theirs.
+
+    One HTTP session per event loop (each Rasa worker has its own), kept alive between messages, so a message
+    costs one request to the backend (measured in tests/core/test_channels.py). Any failure (unreachable, timeout, an error answer) counts as "not
+    relayed", so the assistant answers as it would without the hand-off desk.
+    """
+
+    def __init__(self, url: str | None = None, token: str | None = None, timeout: float | None = None) -> None:
+        base = url or os.environ.get("CREDIT_BACKEND_URL") or DEFAULT_BACKEND_URL
+        self.url = f"{base.rstrip('/')}/api/v1/handoffs/relay"
+        self.token = token if token is not None else os.environ.get("CREDIT_BACKEND_TOKEN", DEFAULT_BACKEND_TOKEN)
+        self.timeout = timeout or _env_seconds("ASSISTANT_RELAY_TIMEOUT", DEFAULT_RELAY_TIMEOUT)
+        self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        session = self._sessions.get(loop)
+        if session is None or session.closed:
+            headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+            session = self._sessions[loop] = aiohttp.ClientSession(
+                headers=headers, timeout=aiohttp.ClientTimeout(total=self.timeout)
+            )
+        return session
+
+    async def relayed(self, sender: str, text: str) -> bool:
+        """True when the backend took the message for the person holding the conversation."""
+        try:
+            try:
+                answer = await self._ask(sender, text)
+            except aiohttp.ServerDisconnectedError:  # a kept-alive connection the backend closed meanwhile
+                answer = await self._ask(sender, text)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            log.warning("hand-off relay unavailable, the assistant answers %s: %s", sender, exc or type(exc).__name__)
+            return False
+        return isinstance(answer, dict) and answer.get("relayed") is True
+
+    async def _ask(self, sender: str, text: str) -> Any:
+        async with self._session().post(self.url, json={"sender_id": sender, "text": text}) as resp:
+            if resp.status != 200:
+                log.warning("hand-off relay: the backend answered HTTP %s for %s", resp.status, sender)
+                return None
+            return await resp.json()
+
+    async def close(self) -> None:
+        for session in list(self._sessions.values()):
+            await session.close()
+        self._sessions.clear()
+
+
 class TrustedInput(GuardedInput):
     """The signed channel of the bridges: ``X-Channel``/``X-Timestamp``/``X-Signature`` over the raw body."""
 
-    def __init__(self, max_chars: int | None = None, window: int = SIGNATURE_WINDOW) -> None:
+    def __init__(
+        self,
+        max_chars: int | None = None,
+        window: int = SIGNATURE_WINDOW,
+        relay: Relay | None = None,
+    ) -> None:
         super().__init__(max_chars)
         self.window = window
         self.secrets = {channel: os.environ.get(name, "") for channel, name in TRUSTED_SECRETS.items()}
+        self.relay = relay or Relay()
 
     @classmethod
     def name(cls) -> str:
         return "trusted"
+
+    async def answer(self, on_new_message: Handler, turn: Turn) -> list[dict[str, Any]]:
+        """A user's message while a person holds the conversation goes to them: no answer from the assistant."""
+        namespace = turn.sender.partition(":")[0]
+        if namespace in RELAYED_NAMESPACES and len(turn.text) <= self.max_chars:
+            # A pressed button arrives as its payload; the person reads what the user saw: its title.
+            shown = turn.metadata.get("button_title")
+            said = shown if isinstance(shown, str) and shown.strip() else turn.text
+            if await self.relay.relayed(turn.sender, said[:RELAY_MAX_CHARS]):
+                return []  # deliberately empty: the bridges send nothing, the person answers
+        return await super().answer(on_new_message, turn)
+
+    def add_routes(self, blueprint: Blueprint) -> None:
+        @blueprint.listener("after_server_stop")
+        async def close_relay(*_: Any) -> None:
+            await self.relay.close()
 
     async def turn(self, request: Request) -> Turn:
         channel = request.headers.get("X-Channel", "")

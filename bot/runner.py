@@ -1,9 +1,11 @@
 """Start, health-check and stop the services of a local deployment (``make up`` / ``make down``).
 
-Services: the credit backend (uvicorn), the Rasa action server and the Rasa server. Each runs in the
-background with its log in var/log and its pid in var/run; ``up`` returns once every one is healthy.
-The shared secrets (action-server token, channel secrets, web-session key) come from the environment or
-var/secrets.env, generated on first use; every service gets them.
+Services: the credit backend (uvicorn), the Rasa action server, the Rasa server, the staff console
+(``bot.console``) and, with TELEGRAM_BOT_TOKEN, the Telegram bridge. Each runs in the background with its
+log in var/log and its pid in var/run; ``up`` returns once every one is healthy. The shared secrets
+(action-server token, channel secrets, web-session key, the console's CSRF key) come from the environment
+or var/secrets.env, generated on first use; every service gets them, with the addresses of the backend
+and of Rasa (CREDIT_BACKEND_URL, RASA_URL).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ SECRET_NAMES = (
     "ASSISTANT_CHANNEL_SECRET_STAFF",
     "ASSISTANT_CHANNEL_SECRET_WX",
     "ASSISTANT_WEB_SESSION_SECRET",
+    "CONSOLE_SECRET",
 )
 
 
@@ -92,6 +95,28 @@ def _reachable(host: str) -> str:
     if host == "::":
         return "[::1]"
     return f"[{host}]" if ":" in host else host
+
+
+def console_host(env: dict[str, str]) -> str:
+    """The interface the staff console listens on: CONSOLE_BIND_HOST, 127.0.0.1 by default."""
+    return env.get("CONSOLE_BIND_HOST", "").strip() or "127.0.0.1"
+
+
+def console_url(env: dict[str, str]) -> str:
+    """The console's address as a browser on this machine opens it."""
+    return f"http://{_reachable(console_host(env))}:{env.get('CONSOLE_PORT', '8600')}/"
+
+
+def service_urls(env: dict[str, str]) -> None:
+    """Fills in where the services reach each other, unless set: the backend (the actions, the Rasa server's
+    hand-off relay, the bridges, the console) and Rasa (the bridges, the console); and the assistant's backend
+    token, the backend's first CREDIT_TOKENS_ASSISTANT when the deployment sets its own."""
+    env.setdefault("CREDIT_BACKEND_URL", f"http://127.0.0.1:{env.get('BACKEND_PORT', '8000')}")
+    if not env.get("CREDIT_BACKEND_TOKEN") and env.get("CREDIT_TOKENS_ASSISTANT", "").strip():
+        env["CREDIT_BACKEND_TOKEN"] = env["CREDIT_TOKENS_ASSISTANT"].split(",")[0].strip()
+    env.setdefault("RASA_URL", f"http://{_reachable(bind_host(env))}:{env.get('RASA_PORT', '5005')}")
+    env.setdefault("CONSOLE_BACKEND_URL", env["CREDIT_BACKEND_URL"])  # bot/console/settings.py
+    env.setdefault("CONSOLE_RASA_URL", env["RASA_URL"])
 
 
 def rasa_endpoints(env: dict[str, str]) -> str:
@@ -167,9 +192,18 @@ def services(env: dict[str, str]) -> list[Service]:
             f"http://{_reachable(host)}:{rasa_port}/",
             300,
         ),
+        Service(
+            "console",
+            [sys.executable, "-m", "bot.console"],
+            f"{console_url(env)}healthz",
+            60,
+        ),
         Service("telegram", [sys.executable, "-m", "bot.telegram"], "", 30),
     ]
 
+
+# The demo accounts' password unless CREDIT_DEMO_STAFF_PASSWORD is set (credit_backend/settings.py).
+DEMO_STAFF_PASSWORD = "Jilin-Credit-2026"
 
 TELEGRAM_HINT = (
     "Telegram 未启用：在 @BotFather 创建机器人后 export TELEGRAM_BOT_TOKEN=… 再运行 make demo（见 docs/telegram.md）"
@@ -204,6 +238,7 @@ def up(names: list[str]) -> int:
     LOG.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     load_secrets(env)
+    service_urls(env)
     if not names or "rasa" in names:
         env["RASA_ENDPOINTS"] = rasa_endpoints(env)
     chosen = [s for s in services(env) if not names or s.name in names]
@@ -233,7 +268,22 @@ def up(names: list[str]) -> int:
                 return 1
             time.sleep(0.5)
         print(f"{svc.name}: healthy at {svc.health_url}")
+    if any(s.name == "console" for s in chosen):
+        print(console_banner(env))
     return 0
+
+
+def console_banner(env: dict[str, str]) -> str:
+    """What ``make up`` / ``make demo`` print about the staff console: its address and, on demo data, the
+    demo accounts (credit_backend/demo seeds them with CREDIT_DEMO_STAFF_PASSWORD)."""
+    lines = [f"工作人员控制台：{console_url(env)}"]
+    if env.get("CREDIT_DEMO") == "1":
+        password = env.get("CREDIT_DEMO_STAFF_PASSWORD") or DEMO_STAFF_PASSWORD
+        lines.append(
+            "  演示账号：counter01（窗口工作人员）、reviewer01（部门审核人员，吉林市生态环境局）、admin01（管理员）"
+        )
+        lines.append(f"  演示密码：{password}（仅限演示数据）")
+    return "\n".join(lines)
 
 
 def down(names: list[str]) -> int:
@@ -258,7 +308,7 @@ def down(names: list[str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["up", "down"])
-    parser.add_argument("services", nargs="*", help="backend, actions, rasa, telegram (default: all)")
+    parser.add_argument("services", nargs="*", help="backend, actions, rasa, console, telegram (default: all)")
     args = parser.parse_args()
     return up(args.services) if args.command == "up" else down(args.services)
 

@@ -8,7 +8,20 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from credit_backend.api import applications, bindings, entities, errors, messaging, reports, subscriptions
+from credit_backend.api import (
+    accounts,
+    applications,
+    audit,
+    bindings,
+    console_auth,
+    entities,
+    errors,
+    messaging,
+    queue,
+    records,
+    reports,
+    subscriptions,
+)
 from credit_backend.api.errors import error_body, error_responses
 from credit_backend.api.limits import RequestLimitsMiddleware
 from credit_backend.db import get_sessionmaker
@@ -44,7 +57,7 @@ def create_app() -> FastAPI:
     app.add_middleware(
         RequestLimitsMiddleware,
         default=MAX_JSON_BODY_BYTES,
-        by_path={applications.UPLOAD_PATH: upload_body_limit},
+        by_path={applications.UPLOAD_PATH: upload_body_limit, records.IMPORT_PATH: records.import_body_limit},
     )
     for router in (
         entities.router,
@@ -53,6 +66,11 @@ def create_app() -> FastAPI:
         messaging.router,
         subscriptions.router,
         reports.router,
+        console_auth.router,
+        accounts.router,
+        audit.router,
+        queue.router,
+        records.router,
     ):
         app.include_router(router)
 

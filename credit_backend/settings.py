@@ -41,6 +41,22 @@ class Settings(BaseSettings):
     otp_codes_per_hour_sender: int = Field(default=5, ge=1)
     otp_wrong_per_day_entity: int = Field(default=10, ge=1)
     otp_wrong_per_day_sender: int = Field(default=10, ge=1)
+    # Staff console (issue 11): idle and absolute session lifetimes, and the lock after wrong passwords.
+    console_idle_minutes: int = Field(default=30, ge=1)
+    console_absolute_hours: int = Field(default=12, ge=1)
+    console_max_failed_logins: int = Field(default=5, ge=1)
+    console_lock_minutes: int = Field(default=15, ge=1)
+    # argon2id cost of console passwords (defaults: RFC 9106's second recommendation, 64 MiB); a stored hash
+    # made with other values is re-hashed at the account's next log-in.
+    console_password_time_cost: int = Field(default=3, ge=1)
+    console_password_memory_kib: int = Field(default=64 * 1024, ge=8 * 1024)
+    console_password_parallelism: int = Field(default=4, ge=1)
+    # How long an in-person identity check at the counter (POST /api/v1/bindings/in-person) binds the staff sender.
+    in_person_binding_hours: int = Field(default=2, ge=1)
+    # Password of the demo console accounts (counter01, admin01); used only when generating demo data.
+    demo_staff_password: str = "Jilin-Credit-2026"
+    # When staff answer hand-offs (Beijing time, on the working days of the backend's calendar): "HH:MM-HH:MM,…".
+    handoff_hours: str = "09:00-12:00,13:30-17:00"
     # Allows the ``dev-…`` tokens (a local demo); without it the backend refuses to start with them.
     demo: bool = False
 

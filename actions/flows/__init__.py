@@ -62,6 +62,10 @@ class FormSlot:
 FORM_SLOTS: dict[str, FormSlot] = {
     "uscc": FormSlot(anywhere=("uscc", "org_name")),
     "otp_code": FormSlot(),
+    # The in-person identity check at the counter (staff senders, instead of the one-time code).
+    "id_document_type": FormSlot(entity="id_document_type"),
+    "id_last4": FormSlot(),
+    "authorization_letter": FormSlot(YES_NO),
     "info_category": FormSlot(entity="info_category"),
     "reg_field_value": FormSlot(),
     "reg_truthful": FormSlot(YES_NO),
@@ -105,6 +109,8 @@ class Flow:
     submission: Submission | None = None
     #: Slots the flow fills besides its questions; cleared with them when the flow ends.
     scratch_slots: tuple[str, ...] = ()
+    #: Questions asked only at the counter, of staff senders (``staff:<account>``); others skip them.
+    counter_slots: tuple[str, ...] = ()
 
 
 FLOWS: tuple[Flow, ...] = (
@@ -131,7 +137,10 @@ FLOWS: tuple[Flow, ...] = (
         form=BINDING_FORM,
         intent="bind_entity",
         label="身份验证",
-        slots=("uscc", "otp_code"),
+        # At the counter the staff member checks the representative's document in person instead of the
+        # one-time code (actions/binding.py): document type, last four characters, letter of authorisation.
+        slots=("uscc", "id_document_type", "id_last4", "authorization_letter", "otp_code"),
+        counter_slots=("id_document_type", "id_last4", "authorization_letter"),
         final_action="action_complete_binding",
         uscc_question="请提供您要验证身份的主体的统一社会信用代码（或名称）。",
     ),
@@ -239,6 +248,12 @@ def application_path(kind: str) -> str:
         if flow.submission and flow.submission.kind == kind:
             return flow.submission.path
     raise KeyError(f"unknown application kind {kind}")
+
+
+def counter_slots(form: str | None) -> tuple[str, ...]:
+    """The questions of a form that only staff senders at the counter are asked."""
+    flow = flow_of(form)
+    return flow.counter_slots if flow else ()
 
 
 def question_slots() -> list[str]:

@@ -28,13 +28,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.telegram import texts
 from bot.telegram.backend_client import BackendClient
 from bot.telegram.config import Config
 from bot.telegram.evidence import EvidenceService, IncomingFile
 from bot.telegram.mapping import COMMAND_MESSAGES, Outgoing, chosen_text, metadata, outgoing, sender_id
 from bot.telegram.notifier import Notifier
-from bot.telegram.rasa_client import RasaClient, RasaUnavailable
 from bot.telegram.state import StateDB
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,10 @@ class Bridge:
                     log.warning("Rasa unavailable for %s: %s", sender_id(user.id), exc)
                     await context.bot.send_message(chat_id=chat.id, text=texts.RASA_DOWN)
                     return
+            if not answers:
+                # Rasa's trusted channel never answers a turn with nothing, except while a person holds the
+                # conversation (a claimed hand-off): the message went to them, and they reply through the outbox.
+                return
             messages = outgoing(answers, self.state) or [Outgoing(text=FALLBACKS.get(message, texts.NO_ANSWER))]
             await send_all(context.bot, chat.id, messages)
 

@@ -28,9 +28,9 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
+from bot.retry import Backoff
 from bot.telegram.backend_client import BackendClient, BackendUnavailable
 from bot.telegram.mapping import ButtonStore, chat_id_of, notification_markup, split_text
-from bot.telegram.retry import Backoff
 from bot.telegram.state import StateDB
 
 log = logging.getLogger(__name__)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, Query, Response, UploadFile
+from fastapi import APIRouter, Form, Header, Path, Query, Response, UploadFile
+from fastapi.responses import FileResponse
 
 from credit_backend.api.deps import AnyCaller, DbSession, StaffCaller
 from credit_backend.api.errors import COMMON_ERRORS, error_responses
-from credit_backend.responses import ApplicationList, ApplicationView, AttachmentView
+from credit_backend.errors import invalid_field
+from credit_backend.responses import ApplicationAnswer, ApplicationList, ApplicationView, AttachmentView, CaseView
 from credit_backend.schemas import (
+    ROW_ID_MAX,
     SENDER_PATTERN,
     CommitmentIn,
     DecisionIn,
@@ -20,7 +23,7 @@ from credit_backend.schemas import (
     SenderBody,
 )
 from credit_backend.services import applications as svc
-from credit_backend.services import attachments
+from credit_backend.services import attachments, cases
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"], responses=error_responses(*COMMON_ERRORS))
 IdemKey = Annotated[str, Header(alias="Idempotency-Key", max_length=100)]
@@ -30,6 +33,8 @@ SUBMIT_RESPONSES = {200: {"model": ApplicationView, "description": "The applicat
 SUBMIT = {"status_code": 201, "response_model": ApplicationView, "responses": SUBMIT_RESPONSES | SUBMIT_ERRORS}
 # The upload route's path: its body may reach attachments.upload_body_limit() (api/limits.py, wired in main.py).
 UPLOAD_PATH = re.compile(r"^/api/v1/applications/[^/]+/attachments/?$")
+# What GET …/attachments/{id} may answer with (the accepted upload types).
+INLINE_TYPES = {t: {"schema": {"type": "string", "format": "binary"}} for t in attachments.EXTENSIONS}
 
 
 # The body model of each kind's submission route, POST /api/v1/applications/<kind>s.
@@ -75,21 +80,42 @@ def list_applications(
     return {"items": [svc.application_view(a) for a in rows]}
 
 
-@router.get("/{application_no}", response_model=ApplicationView, responses=error_responses(404))
+@router.get("/{application_no}", response_model=ApplicationAnswer, responses=error_responses(404))
 def get_application(
     session: DbSession,
     who: AnyCaller,
     application_no: str,
     sender_id: Annotated[str | None, Query(pattern=SENDER_PATTERN)] = None,
 ) -> dict[str, Any]:
-    """Staff: any application. Assistant: only for its filer or a sender bound to its entity (else 404)."""
-    viewer = None if who.unmasked else svc.require_viewer(sender_id)
-    return svc.application_view(svc.get_application(session, application_no, viewer))
+    """Staff: any application, as a case (CaseView: the record concerned, the identity check, the deciding
+    department, the decisions allowed now). Assistant: the ApplicationView, only for its filer or a sender
+    bound to its entity (else 404)."""
+    if who.unmasked:
+        return cases.case_view(session, svc.get_application(session, application_no))
+    return svc.application_view(svc.get_application(session, application_no, svc.require_viewer(sender_id)))
 
 
-@router.post(
-    "/{application_no}/decision", response_model=ApplicationView, responses=error_responses(403, 404, 409, 413)
+@router.get(
+    "/{application_no}/attachments/{attachment_id}",
+    response_class=FileResponse,
+    responses={200: {"description": "The stored file (JPG, PNG or PDF), shown inline", "content": INLINE_TYPES}}
+    | error_responses(403, 404),
 )
+def read_attachment(
+    session: DbSession, _: StaffCaller, application_no: str, attachment_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
+) -> FileResponse:
+    """Staff: the bytes of an evidence file, with its content type, to show in the page."""
+    attachment, path = attachments.stored_file(session, application_no, attachment_id)
+    return FileResponse(
+        path,
+        media_type=attachment.content_type,
+        filename=attachment.filename,
+        content_disposition_type="inline",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+    )
+
+
+@router.post("/{application_no}/decision", response_model=CaseView, responses=error_responses(403, 404, 409, 413))
 def decide(
     session: DbSession,
     who: StaffCaller,
@@ -97,8 +123,18 @@ def decide(
     body: DecisionIn,
     actor: Annotated[str, Header(alias="X-Actor", max_length=90)] = "staff",
 ) -> dict[str, Any]:
-    app = svc.decide(session, application_no, body.action, body.note, f"staff:{actor}", who.role)
-    return svc.application_view(app)
+    """A staff decision. From the console (a console session) the decider is the account and a written
+    reason is required; with a bearer token, X-Actor names the decider. ``expected_status``: the status the
+    decider saw (409 DECISION_CONFLICT if another reviewer decided first; nothing changes). Answers with the
+    case as it now stands (CaseView: the decisions now allowed, the record after the decision)."""
+    account = who.account
+    if account and not (body.note or "").strip():
+        raise invalid_field("note", "请填写处理意见（决定的理由），处理意见将告知申请人。", "必须填写")
+    decider = who.actor if account else f"staff:{actor}"
+    app = svc.decide(
+        session, application_no, body.action, body.note, decider, who.role, expected_status=body.expected_status
+    )
+    return cases.case_view(session, app)
 
 
 @router.post(

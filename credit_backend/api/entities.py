@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy.orm import Session
 
 from credit_backend import clock
 from credit_backend.api.deps import AnyCaller, ReadSession
@@ -15,13 +16,26 @@ from credit_backend.policy.loader import Policy, load_policy
 from credit_backend.responses import CreditReport, Profile, RecordList, RepairEligibilityView, SearchResult, UsccCheck
 from credit_backend.responses.base import TypedJSON
 from credit_backend.rules.periods import format_cn_date
-from credit_backend.schemas import ROW_ID_MAX
-from credit_backend.services import entities, repair, report
+from credit_backend.schemas import ROW_ID_MAX, SENDER_PATTERN
+from credit_backend.services import entities, repair, report, staff_viewer
 
 router = APIRouter(prefix="/api/v1", tags=["entities"], responses=error_responses(*COMMON_ERRORS))
 NOT_FOUND = error_responses(404)
 EXAMPLE_USCC = "91220202MA0Y3K7Q6L"  # 吉林市江城建材有限公司, in the demo city
 Uscc = Annotated[str, Path(max_length=60, description="统一社会信用代码, any spelling", examples=[EXAMPLE_USCC])]
+Viewer = Annotated[
+    str | None,
+    Query(
+        pattern=SENDER_PATTERN,
+        description="the sender the assistant answers (e.g. staff:counter01); a staff:<account> of an active "
+        "console account with role staff or admin sees the unmasked view, and the view is audited (view_personal_data)",
+    ),
+]
+
+
+def _counter_staff(session: Session, viewer: str | None) -> str | None:
+    """The viewer when it is a staff member at the counter (an active console account), else None."""
+    return viewer if staff_viewer.staff_account(session, viewer) is not None else None
 
 
 @router.get("/uscc/check", response_model=UsccCheck)
@@ -43,8 +57,14 @@ def search(
 
 
 @router.get("/entities/{uscc}", response_model=Profile, responses=NOT_FOUND)
-def get_profile(session: ReadSession, who: AnyCaller, uscc: Uscc) -> Response:
-    profile = entities.profile(session, entities.get_entity(session, uscc), unmasked=who.unmasked)
+def get_profile(session: ReadSession, who: AnyCaller, uscc: Uscc, viewer: Viewer = None) -> Response:
+    entity = entities.get_entity(session, uscc)
+    staff = _counter_staff(session, viewer)
+    profile = entities.profile(session, entity, unmasked=who.unmasked or staff is not None)
+    if staff:
+        staff_viewer.log_personal_data_view(
+            who.role, staff, entity.uscc, view="profile", fields=["registered_contact", "legal_rep_id_number"]
+        )
     return TypedJSON(Profile, profile)
 
 
@@ -55,10 +75,17 @@ def list_records(
     uscc: Uscc,
     category: Annotated[str | None, Query(max_length=20)] = None,
     active_only: bool = False,
+    viewer: Viewer = None,
 ) -> dict[str, Any]:
     entity = entities.get_entity(session, uscc)
+    staff = _counter_staff(session, viewer)
     # Unpublished records (轻微 by default) only for staff, marked published: false.
-    records = entities.entity_records(session, entity, category, active_only, include_unpublished=who.unmasked)
+    records = entities.entity_records(
+        session, entity, category, active_only, include_unpublished=who.unmasked or staff is not None
+    )
+    if staff:
+        unpublished = sum(1 for r, _ in records if not r.published)
+        staff_viewer.log_personal_data_view(who.role, staff, entity.uscc, view="records", unpublished=unpublished)
     return {"items": [entities.record_view(r, under_repair) for r, under_repair in records]}
 
 

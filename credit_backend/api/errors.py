@@ -24,13 +24,19 @@ INTERNAL_ERROR_MESSAGE = "系统内部出现错误，您的请求未能完成。
 # What each documented error status means, for the OpenAPI description of every route.
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Invalid request: a field failed validation (code VALIDATION_ERROR, details.fields) or a business rule refused it",
-    401: "Missing or unknown bearer token (AUTH_REQUIRED)",
+    401: (
+        "Missing or unknown bearer token (AUTH_REQUIRED), an ended or expired console session (SESSION_EXPIRED), "
+        "or a wrong console log-in (LOGIN_FAILED)"
+    ),
     403: "The token's role or the sender may not do this (FORBIDDEN)",
     404: "No such entity, record, application or notification",
     409: "Conflicts with the current state, e.g. an open application or a reused Idempotency-Key",
     410: "The one-time code has expired (OTP_EXPIRED)",
     413: "The uploaded file (FILE_TOO_LARGE) or the request body (REQUEST_TOO_LARGE) is too large",
-    423: "Identity verification is locked after too many wrong codes (OTP_LOCKED)",
+    423: (
+        "Identity verification is locked after too many wrong codes (OTP_LOCKED), or a console account "
+        "after too many wrong passwords (ACCOUNT_LOCKED)"
+    ),
     429: "Too many one-time codes or wrong codes (OTP_RATE_LIMITED, REPORT_CHECK_LIMITED)",
     500: "Unexpected error (INTERNAL_ERROR); logged on the server, no internals in the answer",
     503: "The database is unavailable (SERVICE_UNAVAILABLE)",
@@ -75,6 +81,31 @@ FIELD_LABELS = {
     "file": "文件",
     "channel": "渠道",
     "status": "状态",
+    "account": "账号",
+    "name": "账号名",
+    "display_name": "姓名",
+    "role": "角色",
+    "department": "所属部门",
+    "password": "密码",
+    "actor": "操作人",
+    "target": "操作对象",
+    "date_from": "起始日期",
+    "date_to": "截止日期",
+    "page": "页码",
+    "per_page": "每页条数",
+    "expected_status": "办理状态",
+    "record_type": "信息类别",
+    "decision_no": "决定文书号",
+    "decided_on": "决定日期",
+    "authority": "决定机关",
+    "severity": "失信程度",
+    "legal_basis": "依据",
+    "content": "内容",
+    "title": "决定文书名称",
+    "kind": "申请类型",
+    "overdue": "是否超期",
+    "text": "消息内容",
+    "transcript": "对话记录",
     "query.code": "统一社会信用代码",  # GET /uscc/check?code=…; in bodies `code` is the one-time code
 }
 

@@ -21,6 +21,7 @@ from credit_backend.clock import today as clock_today
 from credit_backend.db import make_engine
 from credit_backend.demo.generator import NAMED_CASES, CityGenerator
 from credit_backend.demo.load import LoadStats, entity_count, load_city, reset_database
+from credit_backend.demo.staff import DEFAULT_DEMO_PASSWORD, DEMO_ACCOUNTS, seed_staff_accounts
 from credit_backend.migrate import upgrade
 from credit_backend.models import CreditRecord, Entity
 from credit_backend.rules import vocabulary
@@ -137,6 +138,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("固定演示案例（一次性验证码发送到登记的联系电话）：")
     print(format_table(["统一社会信用代码", "名称", "联系电话", "评价", "演示流程"], named_case_rows(engine)))
+    seed_staff_accounts(engine)
+    print()
+    password = get_settings().demo_staff_password
+    shown = password if password == DEFAULT_DEMO_PASSWORD else "CREDIT_DEMO_STAFF_PASSWORD 设置的密码"
+    print(f"工作台演示账号（密码：{shown}；仅供演示）：")
+    print(
+        format_table(
+            ["账号", "姓名", "角色", "部门", "用途"],
+            [
+                [a.name, a.display_name, "管理员" if a.role == "admin" else "工作人员", a.department, a.duty]
+                for a in DEMO_ACCOUNTS
+            ],
+        )
+    )
     engine.dispose()
     return 0
 

@@ -867,6 +867,7 @@ class CityGenerator:
             "decision_date": decided,
             "severity": None,
             "content": None,
+            "legal_basis": None,
             "publicity_end": None,
             "status": "active",
             "under_objection": False,

@@ -117,6 +117,29 @@ def load_city(
     raise ValueError(f"unsupported database {engine.dialect.name}")
 
 
+@lru_cache(maxsize=8)
+def _column_defaults(table: Table) -> tuple[tuple[str, Any], ...]:
+    """Each column's value when a generated row leaves it out: its scalar Python default, else NULL.
+
+    Columns added after the generator was written (e.g. a new nullable column) then load without a change here.
+    """
+    defaults = []
+    for column in table.c:
+        default = column.default
+        value = default.arg if default is not None and default.is_scalar else None  # type: ignore[attr-defined]
+        defaults.append((column.key, value))
+    return tuple(defaults)
+
+
+def _complete(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    defaults = _column_defaults(table)
+    for row in rows:
+        for key, value in defaults:
+            if key not in row:
+                row[key] = value
+    return rows
+
+
 def _stamp(rows: list[dict[str, Any]], created: datetime) -> list[dict[str, Any]]:
     for row in rows:
         row["created_at"] = created
@@ -134,7 +157,7 @@ def _sqlite_prepare(table: Table, rows: list[dict[str, Any]], created: str) -> l
     output), so the rows go to the driver's executemany without per-value processing."""
     date_cols = [c.key for c in table.c if isinstance(c.type, Date) and c.key != "created_at"]
     datetime_cols = [c.key for c in table.c if isinstance(c.type, DateTime) and c.key != "created_at"]
-    for row in rows:
+    for row in _complete(table, rows):
         row["created_at"] = created
         for key in date_cols:
             value = row[key]
@@ -221,7 +244,7 @@ def _load_postgres(
                         continue
                     cols = columns[table.name]
                     with cur.copy(copies[table.name]) as copy:
-                        for row in _stamp(rows, created):
+                        for row in _stamp(_complete(table, rows), created):
                             copy.write_row([row[c] for c in cols])
             pg.commit()
             stats.entities += len(batch[0])

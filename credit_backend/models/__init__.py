@@ -13,10 +13,11 @@ from credit_backend.models.application import (
 from credit_backend.models.base import Base
 from credit_backend.models.entity import Entity, Evaluation
 from credit_backend.models.identity import Binding, BindingChallenge
-from credit_backend.models.messaging import AuditEntry, Handoff, Notification
+from credit_backend.models.messaging import AuditEntry, Handoff, HandoffMessage, Notification
 from credit_backend.models.record import CreditRecord
 from credit_backend.models.reminders import ReminderSent, Subscription
 from credit_backend.models.report import IssuedReport, ReportCheckFailure, ReportCounter
+from credit_backend.models.staff import ConsoleSession, StaffAccount
 
 __all__ = [
     "Application",
@@ -28,10 +29,12 @@ __all__ = [
     "Binding",
     "BindingChallenge",
     "Commitment",
+    "ConsoleSession",
     "CreditRecord",
     "Entity",
     "Evaluation",
     "Handoff",
+    "HandoffMessage",
     "IssuedReport",
     "Notification",
     "Objection",
@@ -40,5 +43,6 @@ __all__ = [
     "RepairApplication",
     "ReportCheckFailure",
     "ReportCounter",
+    "StaffAccount",
     "Subscription",
 ]

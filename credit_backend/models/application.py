@@ -14,6 +14,21 @@ from credit_backend.models.record import CreditRecord
 from credit_backend.rules.states import MACHINES
 
 
+def queue_indexes() -> tuple[Index, ...]:
+    """Partial indexes over the open applications only: the work queue's order, and its filters with
+    everything its grouped count reads (an index-only scan on PostgreSQL)."""
+
+    def partial(name: str, *columns: str) -> Index:
+        return Index(name, *columns, sqlite_where=text("in_queue"), postgresql_where=text("in_queue"))
+
+    return (
+        partial("ix_applications_queue_due", "due_on", "id"),
+        partial("ix_applications_queue_department", "department", "kind", "status", "due_on"),
+        partial("ix_applications_queue_status", "status", "due_on"),
+        partial("ix_applications_queue_kind", "kind", "due_on"),
+    )
+
+
 class Application(Base):
     __tablename__ = "applications"
 
@@ -32,6 +47,14 @@ class Application(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # The department that decides it (rules.departments.deciding_department), set when it is filed.
+    department: Mapped[str] = mapped_column(String(100))
+    # The staff member's in-person identity check when filed at the counter (document type, last four
+    # characters of the ID, letter of authorisation); None when filed after a one-time code.
+    identity_check: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # True while the status is open (its machine's ``is_open``; kept in step by ``_sync_in_queue``): the
+    # work queue reads only these rows, through partial indexes.
+    in_queue: Mapped[bool] = mapped_column(default=True, server_default=true())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     entity: Mapped[Entity] = relationship()
@@ -46,6 +69,7 @@ class Application(Base):
     __table_args__ = (
         UniqueConstraint("sender_id", "idempotency_key", name="uq_applications_sender_idem"),
         Index("ix_applications_entity_kind", "entity_id", "kind"),
+        *queue_indexes(),
     )
 
 
@@ -157,6 +181,15 @@ def _sync_open(mapper: Mapper[Any], _connection: Any, app: Objection | RepairApp
     """``is_open`` follows the status on every write, whoever changes the status."""
     if app.status is not None:
         app.is_open = MACHINES[mapper.polymorphic_identity].is_open(app.status)
+
+
+@event.listens_for(Application, "before_insert", propagate=True)
+@event.listens_for(Application, "before_update", propagate=True)
+def _sync_in_queue(mapper: Mapper[Any], _connection: Any, app: Application) -> None:
+    """``in_queue`` follows the status on every write, whoever changes the status."""
+    if app.status is not None:
+        machine = MACHINES.get(mapper.polymorphic_identity)
+        app.in_queue = machine.is_open(app.status) if machine is not None else True
 
 
 class ApplicationCounter(Base):

@@ -1,11 +1,11 @@
-"""Notification outbox, hand-off requests and the audit log."""
+"""Notification outbox, hand-off conversations and the audit log."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from credit_backend.models.base import Base, CreatedAt, utcnow
@@ -28,13 +28,38 @@ class Notification(CreatedAt, Base):
 
 
 class Handoff(CreatedAt, Base):
+    """A conversation in which a user asked for a person: open → claimed (one staff member) → closed."""
+
     __tablename__ = "handoffs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(100), index=True)
+    channel: Mapped[str] = mapped_column(String(20), default="web")  # the sender's prefix: tg / wx / web / staff
     uscc: Mapped[str | None] = mapped_column(String(18))
     summary: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open / claimed / closed
+    claimed_by: Mapped[str | None] = mapped_column(String(50))  # the staff account holding the conversation
+    claimed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(50))
+
+    # The inbox lists by status, newest first; the relay looks a sender up by sender_id (indexed above).
+    __table_args__ = (Index("ix_handoffs_status_id", "status", "id"),)
+
+
+class HandoffMessage(Base):
+    """One line of a hand-off conversation: what the user or the assistant said before, or staff and user after."""
+
+    __tablename__ = "handoff_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(10))  # user / bot / staff / system
+    author: Mapped[str | None] = mapped_column(String(100))  # the staff account for role staff
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_handoff_messages_handoff_id_id", "handoff_id", "id"),)
 
 
 class AuditEntry(Base):

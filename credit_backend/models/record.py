@@ -37,6 +37,8 @@ class CreditRecord(CreatedAt, Base):
     # ``published_by_default``). Staff still see an unpublished record, marked as such.
     published: Mapped[bool] = mapped_column(default=True, server_default=true())
     content: Mapped[str | None] = mapped_column(Text)
+    # 处罚依据 / 许可依据 of a record entered by a department (双公示, issue 11); None for older records.
+    legal_basis: Mapped[str | None] = mapped_column(Text)
     publicity_end: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(10), default="active")  # a key of vocabulary.RECORD_STATUSES
     under_objection: Mapped[bool] = mapped_column(default=False)
@@ -50,7 +52,11 @@ class CreditRecord(CreatedAt, Base):
 
     entity: Mapped[Entity] = relationship()
 
-    __table_args__ = (Index("ix_credit_records_entity_category", "entity_id", "category", "decision_date"),)
+    __table_args__ = (
+        Index("ix_credit_records_entity_category", "entity_id", "category", "decision_date"),
+        # A decision is entered once: the import and the entry form look a decision number up by authority.
+        Index("ix_credit_records_authority_document", "authority", "document_no"),
+    )
 
     @property
     def is_negative(self) -> bool:

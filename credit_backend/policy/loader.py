@@ -315,6 +315,12 @@ class CreditReportPolicy(Sourced):
     issuer: str = Field(min_length=1)
 
 
+class DepartmentsPolicy(Sourced):
+    """Who decides applications that concern no department's record (registrations, commitments)."""
+
+    credit_centre: str = Field(min_length=1, max_length=100)
+
+
 class Policy(_Model):
     """The whole policy file."""
 
@@ -332,6 +338,8 @@ class Policy(_Model):
     # Not served by GET /policy yet: actions/api_types.Policy mirrors that answer and the chat side of the
     # report (核验报告) is still to come; drop ``exclude`` and add the field there together.
     credit_report: CreditReportPolicy = Field(exclude=True)
+    # Not served by GET /policy either (the console reads departments from the work queue).
+    departments: DepartmentsPolicy = Field(exclude=True)
 
     @model_validator(mode="after")
     def _aliases_resolve(self) -> Policy:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from credit_backend.responses.base import ResponseModel
 from credit_backend.responses.records import RecordView
+from credit_backend.responses.records_entry import RecordDetailView
 
 
 class DeadlineView(ResponseModel):
@@ -100,3 +102,42 @@ class ApplicationView(ResponseModel):
 
 class ApplicationList(ResponseModel):
     items: list[ApplicationView]
+
+
+class DecisionOption(ResponseModel):
+    """A decision the application's state machine allows now."""
+
+    action: str = Field(description="the action to send to POST /applications/{no}/decision")
+    label: str = Field(description="the decision in Chinese, e.g. 核实有误，予以更正")
+    needs_note: bool = Field(description="a written reason is required (always, from the console)")
+
+
+class CaseDeadlineView(DeadlineView):
+    """The deadline with its working days left, as the work queue shows it."""
+
+    working_days_left: int | None = Field(description="negative: overdue by that many working days")
+    overdue: bool
+    due_soon: bool = Field(description="not overdue and at most 2 working days left")
+    deadline_text: str = Field(description="e.g. 2026年12月3日（剩余2个工作日） / 已超期3个工作日")
+
+
+class CaseHistoryEntry(HistoryEntry):
+    action_label: str = Field(description="the step in Chinese, e.g. 受理并核查 (提交申请 for the submission)")
+
+
+class CaseView(ApplicationView):
+    """An application as staff see it: the record concerned, the identity check, who decides, what may be decided."""
+
+    deadline: CaseDeadlineView | None  # type: ignore[assignment]
+    history: list[CaseHistoryEntry]  # type: ignore[assignment]
+
+    department: str = Field(description="the department that decides it")
+    identity_check: dict[str, Any] | None = Field(
+        description="the in-person identity check when filed at the counter; null after a one-time code"
+    )
+    record: RecordDetailView | None = Field(description="the record concerned, with its publicity window")
+    decisions: list[DecisionOption] = Field(description="only what the state machine allows now")
+
+
+class ApplicationAnswer(RootModel[CaseView | ApplicationView]):
+    """GET /applications/{no}: a CaseView for staff and console sessions, an ApplicationView for the assistant."""

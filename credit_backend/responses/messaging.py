@@ -1,4 +1,4 @@
-"""The notification outbox, hand-offs and the audit log."""
+"""The notification outbox, hand-off conversations and the audit log."""
 
 from __future__ import annotations
 
@@ -28,25 +28,47 @@ class NotificationList(ResponseModel):
 class HandoffView(ResponseModel):
     id: int
     sender_id: str
+    channel: str = Field(description="the sender's channel: tg / wx / web / staff")
     uscc: str | None
+    entity_name: str | None = Field(description="the entity of uscc, when it is known")
     summary: str
-    status: str
+    status: str = Field(description="open (waiting for a person) / claimed (a person holds it) / closed")
+    status_label: str = Field(description="待接入 / 人工服务中 / 已结束")
     created_at: datetime
+    claimed_by: str | None = Field(description="the staff account holding the conversation")
+    claimed_by_name: str | None = Field(description="that account's display name")
+    claimed_at: datetime | None
+    closed_at: datetime | None
+    closed_by: str | None
+    message_count: int
+    last_message_at: datetime | None
+
+
+class HandoffCreated(HandoffView):
+    """The new hand-off and what to tell the user: when a person will answer."""
+
+    staffed_now: bool = Field(description="someone is on duty now (working day and CREDIT_HANDOFF_HOURS)")
+    answer_by: datetime = Field(description="now when staffed, else the start of the next staffed window")
+    notice: str = Field(description="what the assistant tells the user, in Chinese")
 
 
 class HandoffList(ResponseModel):
     items: list[HandoffView]
 
 
-class AuditEntryView(ResponseModel):
+class HandoffMessageView(ResponseModel):
     id: int
+    role: str = Field(description="user / bot (the transcript before the hand-off) / staff / system")
+    author: str | None = Field(description="the staff account for role staff")
+    text: str
     at: datetime
-    role: str
-    actor: str
-    action: str
-    target: str
-    details: dict[str, Any]
 
 
-class AuditLog(ResponseModel):
-    items: list[AuditEntryView]
+class HandoffDetail(HandoffView):
+    messages: list[HandoffMessageView] = Field(description="oldest first")
+
+
+class RelayAnswer(ResponseModel):
+    relayed: bool = Field(description="the message went to the staff member holding the conversation")
+    handoff_id: int | None
+

@@ -178,3 +178,17 @@ _KINDS = {k.kind: k for k in APPLICATION_KINDS}
 def kind(name: str) -> ApplicationKind:
     """The application kind called ``name`` (KeyError if unknown)."""
     return _KINDS[name]
+
+
+# --- The in-person identity check at the counter (issue 11) ----------------------------------------
+
+#: The identity documents a counter accepts, each with the words that name it in a typed answer.
+DOCUMENT_TYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "居民身份证": ("身份证", "居民身份"),
+    "护照": ("护照",),
+    "港澳居民来往内地通行证": ("港澳", "回乡证"),
+    "台湾居民来往大陆通行证": ("台湾", "台胞"),
+    "其他": ("其他", "其它"),
+}
+DOCUMENT_TYPES: tuple[str, ...] = tuple(DOCUMENT_TYPE_WORDS)
+RESIDENT_ID = "居民身份证"

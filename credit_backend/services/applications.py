@@ -11,7 +11,7 @@ import json
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from credit_backend import clock
 from credit_backend.errors import Conflict, DomainError, NotFound, invalid_field
 from credit_backend.models import Application, ApplicationCounter, ApplicationEvent, Binding, Entity
-from credit_backend.policy.loader import WorkingDays
+from credit_backend.policy.loader import WorkingDays, load_policy
 from credit_backend.rules.appno import format_application_no, parse_application_no
+from credit_backend.rules.departments import deciding_department
 from credit_backend.rules.states import IllegalTransition, Machine, Transition, step
 from credit_backend.rules.workdays import Deadline
 from credit_backend.schemas import SenderBody
@@ -137,8 +138,12 @@ def _create(session: Session, kind: str, body: SenderBody, idempotency_key: str,
     handler = handler_for(kind)
     entity = get_entity(session, body.uscc)
     bindings.require_binding(session, body.sender_id, entity)
+    # Filed at the counter: the staff member's in-person identity check, on the application and in the audit.
+    identity_check = bindings.identity_check_for(session, body.sender_id, entity)
     today = clock.today()
     app, deadline = handler.build(session, entity, body, today)
+    app.department = department_of(app)
+    app.identity_check = identity_check
     app.application_no = next_application_no(session, handler.machine.type_code, today)
     app.status = handler.machine.initial
     app.entity = entity
@@ -151,9 +156,27 @@ def _create(session: Session, kind: str, body: SenderBody, idempotency_key: str,
         ApplicationEvent(from_status=None, to_status=app.status, action="submit", actor=body.sender_id, note=None)
     )
     session.add(app)
-    audit(session, role, body.sender_id, f"submit_{kind}", app.application_no)
+    audit(
+        session,
+        role,
+        body.sender_id,
+        f"submit_{kind}",
+        app.application_no,
+        **({"identity_check": identity_check} if identity_check else {}),
+    )
     session.commit()
     return app
+
+
+def department_of(app: Application) -> str:
+    """Who decides ``app`` (rules.departments): the record's authority or the credit centre."""
+    record = getattr(app, "record", None)
+    return deciding_department(
+        app.kind,
+        record.authority if record is not None else None,
+        record.category if record is not None else None,
+        load_policy().departments.credit_centre,
+    )
 
 
 def _set_deadline(app: Application, deadline: Deadline | None) -> None:
@@ -232,12 +255,26 @@ def list_applications(
 
 
 def decide(
-    session: Session, raw_no: str, action: str, note: str | None, actor: str, role: str, today: date | None = None
+    session: Session,
+    raw_no: str,
+    action: str,
+    note: str | None,
+    actor: str,
+    role: str,
+    today: date | None = None,
+    expected_status: str | None = None,
 ) -> Application:
     """Apply a staff decision through the kind's state machine, with its side effects, atomically
-    (``today``: the daily jobs pass the day they run for)."""
+    (``today``: the daily jobs pass the day they run for).
+
+    ``expected_status``: the status the decider saw; if the application has moved on since (another
+    reviewer decided first), 409 DECISION_CONFLICT and nothing changes. Two decisions racing on the same
+    status are settled by the database: the guarded update below lets one of them through.
+    """
     app = get_application(session, raw_no)
     handler = handler_for(app.kind)
+    if expected_status is not None and expected_status != app.status:
+        raise decision_conflict(handler.machine, app)
     try:
         transition = step(handler.machine, app.status, action)
     except IllegalTransition as exc:
@@ -246,6 +283,7 @@ def decide(
             code="ILLEGAL_TRANSITION",
             **{"from": app.status, "action": action, "allowed": list(handler.machine.allowed(app.status))},
         ) from exc
+    _claim(session, handler, app)
     today = today or clock.today()
     deadline = handler.apply(session, app, transition, today)
     _set_deadline(app, deadline)
@@ -269,6 +307,35 @@ def decide(
     audit(session, role, actor, f"decide_{action}", app.application_no, note=note)
     session.commit()
     return app
+
+
+def decision_conflict(machine: Machine, app: Application) -> Conflict:
+    """The refusal of a decision taken on a status the application no longer has."""
+    label = machine.states.get(app.status, app.status)
+    return Conflict(
+        f"该申请已由其他工作人员处理（当前状态：{label}），您的决定未保存。请刷新页面查看最新办理情况。",
+        code="DECISION_CONFLICT",
+        application_no=app.application_no,
+        current_status=app.status,
+        current_status_label=label,
+    )
+
+
+def _claim(session: Session, handler: KindHandler, app: Application) -> None:
+    """Take the application for this decision: an update guarded by the status just read. On PostgreSQL a
+    concurrent decider waits for the row and then finds the status changed; either way the loser gets
+    DECISION_CONFLICT before anything is written."""
+    seen = app.status
+    claimed = session.execute(
+        update(Application)
+        .where(Application.id == app.id, Application.status == seen)
+        .values(updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        fresh = get_application(session, app.application_no)
+        raise decision_conflict(handler.machine, fresh)
 
 
 def application_view(app: Application) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import filetype
 from sqlalchemy.orm import Session
 
-from credit_backend.errors import DomainError, Forbidden
+from credit_backend.errors import DomainError, Forbidden, NotFound
 from credit_backend.models import Attachment
 from credit_backend.rules.vocabulary import EVIDENCE_KINDS
 from credit_backend.services.applications import get_application
@@ -172,3 +172,17 @@ def add(
         "size": len(data),
         "sha256": digest,
     }
+
+
+def stored_file(session: Session, application_no: str, attachment_id: int) -> tuple[Attachment, Path]:
+    """An attachment of the application and the path of its bytes (staff reading the evidence).
+
+    ATTACHMENT_NOT_FOUND for an id of another application, or when the bytes are missing on disk.
+    """
+    app = get_application(session, application_no)
+    attachment = session.get(Attachment, attachment_id)
+    # The path is the one ``_store`` wrote (under the content hash), never a name a user gave.
+    path = Path(attachment.storage_path) if attachment is not None else None
+    if attachment is None or attachment.application_id != app.id or path is None or not path.is_file():
+        raise NotFound(f"申请 {app.application_no} 没有编号为 {attachment_id} 的材料。", code="ATTACHMENT_NOT_FOUND")
+    return attachment, path

@@ -1,4 +1,5 @@
-"""Identity binding: a one-time code to the registered contact proves a sender represents an entity."""
+"""Identity binding: a one-time code to the registered contact proves a sender represents an entity; at the
+counter, a staff member's in-person check of the representative's documents does (issue 11)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from credit_backend import clock
-from credit_backend.errors import DomainError, Forbidden
+from credit_backend.errors import DomainError, Forbidden, invalid_field
 from credit_backend.models import Binding, BindingChallenge, Entity
 from credit_backend.policy.loader import load_policy
+from credit_backend.rules.identity_check import DOCUMENT_TYPES, contradicts_legal_rep, normalise_last4
 from credit_backend.rules.masking import mask_phone
+from credit_backend.schemas import BindingInPerson
 from credit_backend.services import otp_limits
 from credit_backend.services.common import audit, notify
 from credit_backend.services.entities import get_entity
+from credit_backend.services.staff_viewer import staff_account
+from credit_backend.settings import get_settings
 
 # Before a code is sent: every limit (a sender or entity under a guessing attack gets no new codes either).
 START_LIMITS = ("codes_per_hour_entity", "codes_per_hour_sender", "wrong_per_day_entity", "wrong_per_day_sender")
@@ -147,17 +152,127 @@ def verify(session: Session, sender_id: str, raw_uscc: str, code: str, role: str
     until = now + timedelta(days=rules.binding_days)
     binding = session.scalar(select(Binding).where(Binding.sender_id == sender_id, Binding.entity_id == entity.id))
     if binding is None:
-        session.add(Binding(sender_id=sender_id, entity_id=entity.id, bound_until=until))
+        session.add(Binding(sender_id=sender_id, entity_id=entity.id, bound_until=until, method="otp"))
     else:
-        binding.bound_until = until
+        binding.bound_until, binding.method, binding.identity_check = until, "otp", None
     audit(session, role, sender_id, "binding_verified", entity.uscc)
     session.commit()
-    return {"uscc": entity.uscc, "name": entity.name, "bound_until": until}
+    return {
+        "sender_id": sender_id,
+        "uscc": entity.uscc,
+        "name": entity.name,
+        "bound_until": until,
+        "method": "otp",
+        "identity_check": None,
+    }
+
+
+NOT_AT_COUNTER = "现场身份核验只能由已登录柜台工作台、账号在用的工作人员进行。"
+
+
+def in_person_hours() -> int:
+    """How long an in-person check binds the staff sender (CREDIT_IN_PERSON_BINDING_HOURS, default 2)."""
+    return get_settings().in_person_binding_hours
+
+
+def in_person(session: Session, body: BindingInPerson, role: str) -> dict[str, Any]:
+    """A staff member at the counter checked the representative's identity document (and letter of
+    authorisation) in person: bind the staff sender to the entity for a few hours, recording the check."""
+    account = staff_account(session, body.sender_id)
+    if account is None:
+        raise Forbidden(NOT_AT_COUNTER, code="FORBIDDEN")
+    entity = get_entity(session, body.uscc)
+    if body.document_type not in DOCUMENT_TYPES:
+        raise invalid_field("document_type", f"证件类型应为：{'、'.join(DOCUMENT_TYPES)}。")
+    last4 = normalise_last4(body.id_last4)
+    if last4 is None:
+        raise invalid_field("id_last4", "证件号码后四位应为4个字符，只能是数字或字母X。")
+    if contradicts_legal_rep(body.document_type, last4, entity.legal_rep_id_number, body.authorization_letter):
+        audit(session, role, body.sender_id, "binding_in_person_refused", entity.uscc, document_type=body.document_type)
+        session.commit()
+        raise DomainError(
+            f"证件号码后四位与「{entity.name}」登记的法定代表人身份证号码不一致。未持授权委托书时只能由法定代表人本人办理；"
+            "如为经办人代办，请核验其授权委托书。",
+            code="IDENTITY_MISMATCH",
+        )
+    now = clock.now()
+    check = {
+        "method": "in_person",
+        "document_type": body.document_type,
+        "id_last4": last4,
+        "authorization_letter": body.authorization_letter,
+        "staff_account": account.name,
+        "staff_name": account.display_name,
+        "checked_at": now.isoformat(),
+    }
+    until = now + timedelta(hours=in_person_hours())
+    binding = session.scalar(select(Binding).where(Binding.sender_id == body.sender_id, Binding.entity_id == entity.id))
+    if binding is None:
+        session.add(
+            Binding(
+                sender_id=body.sender_id,
+                entity_id=entity.id,
+                bound_until=until,
+                method="in_person",
+                identity_check=check,
+            )
+        )
+    else:
+        binding.bound_until, binding.method, binding.identity_check = until, "in_person", check
+    audit(session, role, body.sender_id, "binding_in_person", entity.uscc, **check)
+    session.commit()
+    return {
+        "sender_id": body.sender_id,
+        "uscc": entity.uscc,
+        "name": entity.name,
+        "bound_until": until,
+        "method": "in_person",
+        "identity_check": check,
+    }
+
+
+def identity_check_for(session: Session, sender_id: str, entity: Entity) -> dict[str, Any] | None:
+    """The in-person check behind the sender's active binding to the entity (copied into the applications the
+    sender files and their audit entries); None when the sender proved it by one-time code or is not bound."""
+    binding = session.scalar(select(Binding).where(Binding.sender_id == sender_id, Binding.entity_id == entity.id))
+    if binding is None or binding.method != "in_person" or binding.bound_until < clock.now():
+        return None
+    return dict(binding.identity_check or {}) or None
+
+
+def binding_view(binding: Binding) -> dict[str, Any]:
+    return {
+        "sender_id": binding.sender_id,
+        "uscc": binding.entity.uscc,
+        "name": binding.entity.name,
+        "bound_until": binding.bound_until,
+        "method": binding.method,
+        "identity_check": binding.identity_check,
+    }
 
 
 def active_bindings(session: Session, sender_id: str) -> list[dict[str, Any]]:
-    rows = session.scalars(select(Binding).where(Binding.sender_id == sender_id, Binding.bound_until > clock.now()))
-    return [{"uscc": b.entity.uscc, "name": b.entity.name, "bound_until": b.bound_until} for b in rows]
+    rows = session.scalars(
+        select(Binding)
+        .where(Binding.sender_id == sender_id, Binding.bound_until > clock.now())
+        .order_by(Binding.bound_until.desc())
+    )
+    return [binding_view(b) for b in rows]
+
+
+def entity_bindings(
+    session: Session, raw_uscc: str, sender_id: str | None, role: str, actor: str
+) -> list[dict[str, Any]]:
+    """Every active binding of an entity, newest expiry first (staff: the console's entity panel). Sender ids are
+    personal data (a Telegram user id, a WeChat openid), so the view is audited ``view_personal_data``."""
+    entity = get_entity(session, raw_uscc)
+    query = select(Binding).where(Binding.entity_id == entity.id, Binding.bound_until > clock.now())
+    if sender_id is not None:
+        query = query.where(Binding.sender_id == sender_id)
+    rows = [binding_view(b) for b in session.scalars(query.order_by(Binding.bound_until.desc()))]
+    audit(session, role, actor, "view_personal_data", entity.uscc, view="bindings", count=len(rows))
+    session.commit()
+    return rows
 
 
 def unbind(session: Session, sender_id: str, raw_uscc: str, role: str) -> None:

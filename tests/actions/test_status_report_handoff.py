@@ -79,7 +79,19 @@ def test_credit_report_text(chat: Chat, backend: BackendProcess) -> None:
     assert chat.slots["last_uscc"] == JIANGCHENG
 
 
-def test_handoff_is_visible_to_staff_with_a_summary(chat: Chat, backend: BackendProcess) -> None:
+def notice_now(backend: BackendProcess) -> str:
+    """What the backend tells a user who asks for a person right now (its calendar and staffed hours)."""
+    body = {"sender_id": "tg:9990001", "summary": "对照", "transcript": []}
+    return str(backend.post("/api/v1/handoffs", body)["notice"])
+
+
+def handoff_of(backend: BackendProcess, sender_id: str) -> dict:
+    handoffs = [h for h in backend.get("/api/v1/handoffs", STAFF_TOKEN)["items"] if h["sender_id"] == sender_id]
+    assert len(handoffs) == 1, handoffs
+    return backend.get(f"/api/v1/handoffs/{handoffs[0]['id']}", STAFF_TOKEN)
+
+
+def test_handoff_is_visible_to_staff_with_a_summary_and_the_transcript(chat: Chat, backend: BackendProcess) -> None:
     backend.bind(chat.sender_id, JIANGCHENG)
     chat.start_form(
         "objection_form",
@@ -88,18 +100,59 @@ def test_handoff_is_visible_to_staff_with_a_summary(chat: Chat, backend: Backend
         entities={"uscc": JIANGCHENG},
         slots={"uscc": JIANGCHENG},
     )
+    chat.events.append({"event": "bot", "text": "请问是哪一条记录有误？"})
     chat.user("这个太复杂了，我要找人工", "human_handoff")
     turn = chat.run("action_handoff")
-    assert turn.text == texts.HANDOFF_DONE
+    # The backend's notice: a person answers now, or when the next staffed hours begin.
+    assert turn.text == notice_now(backend)
+    assert turn.text.startswith("已为您转接人工服务")
 
-    handoffs = [h for h in backend.get("/api/v1/handoffs", STAFF_TOKEN)["items"] if h["sender_id"] == chat.sender_id]
-    assert len(handoffs) == 1
-    assert handoffs[0]["uscc"] == JIANGCHENG
-    summary = handoffs[0]["summary"]
+    handoff = handoff_of(backend, chat.sender_id)
+    assert handoff["uscc"] == JIANGCHENG and handoff["status"] == "open"
+    summary = handoff["summary"]
     assert "正在办理：异议申请" in summary
     assert "主体：吉林市江城建材有限公司" in summary
     assert "· 这个太复杂了，我要找人工" in summary
+    assert [(m["role"], m["text"]) for m in handoff["messages"]] == [
+        ("user", f"我要提异议 {JIANGCHENG}"),
+        ("bot", "请问是哪一条记录有误？"),
+        ("user", "这个太复杂了，我要找人工"),
+    ]
     assert chat.slots["uscc"] is None  # the flow is reset
+
+
+def test_handoff_never_passes_on_the_one_time_code(chat: Chat, backend: BackendProcess) -> None:
+    chat.user("我要认证企业身份", "bind_entity")
+    chat.apply(
+        [
+            {"event": "active_loop", "name": "binding_form"},
+            {"event": "slot", "name": "requested_slot", "value": "otp_code"},
+        ]
+    )
+    chat.events.append({"event": "bot", "text": "验证码已发送至 139****0001，请输入6位验证码。"})
+    chat.user("４８２９１３", "inform")  # full-width digits, as some keyboards type them
+    chat.apply([{"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None}])
+    chat.user("我的电话是13900000001，还是收不到，转人工", "human_handoff")
+    chat.run("action_handoff")
+
+    handoff = handoff_of(backend, chat.sender_id)
+    said = [m["text"] for m in handoff["messages"]]
+    assert said == [
+        "我要认证企业身份",
+        "验证码已发送至 139****0001，请输入6位验证码。",
+        "******",
+        "我的电话是13900000001，还是收不到，转人工",  # outside the code question nothing is masked
+    ]
+    assert "482913" not in handoff["summary"] and "４８２９１３" not in handoff["summary"]
+
+
+def test_a_pressed_button_reaches_staff_as_its_title(chat: Chat, backend: BackendProcess) -> None:
+    chat.user("/greet", "greet")
+    chat.events[-1]["metadata"] = {"button_title": "开始"}
+    chat.user("/affirm", "affirm")  # a payload without a title means nothing to a person
+    chat.user("转人工", "human_handoff")
+    chat.run("action_handoff")
+    assert [m["text"] for m in handoff_of(backend, chat.sender_id)["messages"]] == ["开始", "转人工"]
 
 
 def test_handoff_when_backend_is_down_gives_the_hotline(chat: Chat, closed_url: str) -> None:

@@ -117,6 +117,13 @@ def test_every_operation_declares_its_answer(spec):
             if path.endswith(".pdf"):  # the issued credit report as a document (seed item 3)
                 assert response["content"] == {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
                 continue
+            if path.endswith("/attachments/{attachment_id}"):  # evidence shown inline in the console (issue 11)
+                assert set(response["content"]) == {"image/jpeg", "image/png", "application/pdf"}
+                assert all(c["schema"] == {"type": "string", "format": "binary"} for c in response["content"].values())
+                continue
+            if path.endswith(".csv"):  # the audit log and the record import template, for Excel (issue 11)
+                assert response["content"] == {"text/csv": {"schema": {"type": "string"}}}
+                continue
             schema = response["content"]["application/json"]["schema"]
             assert schema.get("$ref", "").startswith("#/components/schemas/"), (method, path, status, schema)
 

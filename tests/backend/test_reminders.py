@@ -74,6 +74,7 @@ def _rongque(session: Session, e: Entity, due: date, received: date, seq: int = 
         missing_materials="卫生设施平面图",
         materials_due=due,
         due_on=due,
+        department=load_policy().departments.credit_centre,
     )
     session.add(app)
     session.commit()
@@ -158,6 +159,7 @@ def test_staff_deadline_notifications_once_per_stage(session: Session) -> None:
             fields={},
             truthful=True,
             due_on=date(2026, 11, 20),  # a Friday
+            department=load_policy().departments.credit_centre,
         )
     )
     session.commit()

@@ -1,8 +1,9 @@
 """The channels of the Rasa server (assistant_core/channels.py): who may speak as whom, and what every user gets.
 
 The HTTP tests run the real Rasa server with the trained model, started with the command `make up` uses
-(bot.runner.services), conversations in memory (endpoints.local.yml) and the action server's URL pointing at a
-port where nothing listens. .venv-rasa/bin/python -m pytest tests/core
+(bot.runner.services), conversations in memory (endpoints.local.yml), the action server's URL pointing at a
+port where nothing listens and the hand-off relay asking a real backend (over an empty database). The relay tests
+without the server run the channel with a stand-in agent against that backend. .venv-rasa/bin/python -m pytest tests/core
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import json
 import os
 import secrets
+import subprocess
 import sys
 import time
 import uuid
@@ -22,11 +24,22 @@ import pytest
 import requests
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from assistant_core.channels import JWT_AUDIENCE, TOO_LONG, TRY_AGAIN, in_arrival_order, owned, visible
+from assistant_core.channels import (
+    JWT_AUDIENCE,
+    TOO_LONG,
+    TRY_AGAIN,
+    Relay,
+    TrustedInput,
+    Turn,
+    in_arrival_order,
+    owned,
+    visible,
+)
 from bot import runner
 from bot.signing import sign, signed_headers, verify
 from tests.core.support import MODEL
-from tests.support.processes import Process, free_port
+from tests.support.hung_server import HungServer
+from tests.support.processes import BACKEND_PYTHON, ROOT, DemoBackend, Process, free_port
 
 GREETING = "你好"
 QUERY = "帮我查一下91220202MA0Y3K7Q6L的信用情况"  # runs a custom action
@@ -150,7 +163,7 @@ class Rasa:
 
 
 @pytest.fixture(scope="module")
-def rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rasa]:
+def rasa(tmp_path_factory: pytest.TempPathFactory, desk: DemoBackend) -> Iterator[Rasa]:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train`")
     tmp = tmp_path_factory.mktemp("rasa")
@@ -160,6 +173,8 @@ def rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rasa]:
         ASSISTANT_BIND_HOST="127.0.0.1",
         RASA_PORT=str(free_port()),
         RASA_ACTIONS_URL=f"http://127.0.0.1:{free_port()}/webhook",  # nothing listens there
+        CREDIT_BACKEND_URL=desk.url,  # the hand-off relay asks a real backend
+        CREDIT_BACKEND_TOKEN=DESK_TOKENS["assistant"],
         RASA_ENDPOINTS="endpoints.local.yml",
         SANIC_WORKERS="1",
     )
@@ -292,6 +307,165 @@ def test_a_message_at_the_limit_is_understood(rasa: Rasa) -> None:
     assert texts(resp) != [TOO_LONG.format(length=1000, limit=1000)]
 
 
+def test_a_conversation_held_by_a_person_gets_an_empty_answer(rasa: Rasa, desk: DemoBackend) -> None:
+    """Over the signed webhook: no "please try again", nothing for the bridge to send; the person has the message."""
+    handoff_id = hand_off(desk, "tg:930020")
+    resp = rasa.trusted({"user": "930020", "message": "我们的罚款已经交了"})
+    assert resp.status_code == 200 and resp.json() == [], resp.text
+    messages = call(desk, "GET", f"/handoffs/{handoff_id}")["messages"]
+    assert messages[-1]["role"] == "user" and messages[-1]["text"] == "我们的罚款已经交了"
+    call(desk, "POST", f"/handoffs/{handoff_id}/close")
+    assert texts(rasa.trusted({"user": "930020", "message": GREETING}))  # the assistant answers again
+
+
 def test_action_server_down_still_gets_a_polite_answer(rasa: Rasa) -> None:
     # Rasa logs the failed action and ends the turn without a word; the channel says "please try again".
     assert texts(rasa.trusted({"user": "930010", "message": QUERY})) == [TRY_AGAIN]
+
+
+# -- hand-off relay (a real backend, no model: the agent is a stand-in that answers every message) ------------
+DESK_TOKENS = {"assistant": "relay-test-assistant", "staff": "relay-test-staff", "admin": "relay-test-admin"}
+AGENT_ANSWER = "智能助手的回答"
+
+
+class Desk(DemoBackend):
+    """The backend over an empty migrated database: hand-offs need no demo city."""
+
+    def start(self) -> Desk:
+        migrate = [str(BACKEND_PYTHON), "-m", "credit_backend.migrate"]
+        subprocess.run(migrate, cwd=ROOT, env=self.env, check=True, capture_output=True)
+        self.process.start().wait_healthy(f"{self.url}/healthz", 60)
+        return self
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoBackend]:
+    server = Desk(tmp_path_factory.mktemp("desk"), DESK_TOKENS).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def call(desk: DemoBackend, method: str, path: str, role: str = "staff", body: Any = None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {DESK_TOKENS[role]}", "X-Actor": "counter01"}
+    resp = requests.request(method, f"{desk.url}/api/v1{path}", json=body, headers=headers, timeout=10)
+    assert resp.status_code in (200, 201), resp.text
+    return resp.json()
+
+
+def hand_off(desk: DemoBackend, sender: str, claim: bool = True) -> int:
+    body = {"sender_id": sender, "summary": "用户要求人工服务", "transcript": [{"role": "user", "text": "转人工"}]}
+    handoff_id = int(call(desk, "POST", "/handoffs", "assistant", body)["id"])
+    if claim:
+        call(desk, "POST", f"/handoffs/{handoff_id}/claim")
+    return handoff_id
+
+
+class StandIn:
+    """The agent: records what reached it and answers each message once (or not at all when ``silent``)."""
+
+    def __init__(self, silent: bool = False) -> None:
+        self.heard: list[str] = []
+        self.silent = silent
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.heard.append(message.text)
+        if not self.silent:
+            await message.output_channel.send_text_message(message.sender_id, AGENT_ANSWER)
+
+
+def say(channel: TrustedInput, agent: StandIn, sender: str, text: str, **metadata: Any) -> list[dict[str, Any]]:
+    async def one() -> list[dict[str, Any]]:
+        try:
+            return await channel.answer(agent, Turn(sender, text, metadata))
+        finally:
+            await channel.relay.close()
+
+    return asyncio.run(one())
+
+
+def relay_to(url: str, token: str = DESK_TOKENS["assistant"]) -> TrustedInput:
+    return TrustedInput(relay=Relay(url, token))
+
+
+def test_while_a_person_holds_the_conversation_the_assistant_is_silent(desk: DemoBackend) -> None:
+    channel, agent, sender = relay_to(desk.url), StandIn(), "tg:880001"
+    assert [a["text"] for a in say(channel, agent, sender, "你好")] == [AGENT_ANSWER]  # no hand-off: the agent
+
+    handoff_id = hand_off(desk, sender, claim=False)
+    assert [a["text"] for a in say(channel, agent, sender, "有人吗")] == [AGENT_ANSWER]  # waiting: still the agent
+    call(desk, "POST", f"/handoffs/{handoff_id}/claim")
+
+    assert say(channel, agent, sender, "我们的罚款已经交了") == []  # the person answers, through notifications
+    assert say(channel, agent, sender, "/affirm", button_title="是") == []
+    assert agent.heard == ["你好", "有人吗"]
+    said = [(m["role"], m["text"]) for m in call(desk, "GET", f"/handoffs/{handoff_id}")["messages"]]
+    assert said[-2:] == [("user", "我们的罚款已经交了"), ("user", "是")]
+
+    call(desk, "POST", f"/handoffs/{handoff_id}/close")
+    assert [a["text"] for a in say(channel, agent, sender, "谢谢")] == [AGENT_ANSWER]  # the assistant is back
+    assert agent.heard[-1] == "谢谢"
+
+
+def test_staff_senders_and_long_messages_are_not_relayed(desk: DemoBackend) -> None:
+    channel, agent = relay_to(desk.url), StandIn()
+    hand_off(desk, "staff:li.hua")  # a counter account that asked for a person still talks to the assistant
+    assert [a["text"] for a in say(channel, agent, "staff:li.hua", "你好")] == [AGENT_ANSWER]
+    hand_off(desk, "wx:o880002")
+    long = "查" * (channel.max_chars + 1)
+    assert [a["text"] for a in say(channel, agent, "wx:o880002", long)] == [
+        TOO_LONG.format(length=len(long), limit=channel.max_chars)
+    ]
+    assert say(channel, agent, "wx:o880002", "在吗") == []
+
+
+def test_an_agent_without_an_answer_still_says_try_again(desk: DemoBackend) -> None:
+    """Only a relayed message gets the empty answer; a turn that produced nothing still gets "please try again"."""
+    assert say(relay_to(desk.url), StandIn(silent=True), "tg:880003", "你好") == [
+        {"recipient_id": "tg:880003", "text": TRY_AGAIN}
+    ]
+
+
+def test_backend_down_hung_or_refusing_the_assistant_answers(
+    desk: DemoBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    sender = "tg:880004"
+    hand_off(desk, sender)
+    agent = StandIn()
+    with caplog.at_level("WARNING", logger="assistant_core.channels"):
+        closed = f"http://127.0.0.1:{free_port()}"
+        assert [a["text"] for a in say(relay_to(closed), agent, sender, "一")] == [AGENT_ANSWER]
+        with HungServer() as hung:
+            started = time.monotonic()
+            assert [a["text"] for a in say(relay_to(hung.url), agent, sender, "二")] == [AGENT_ANSWER]
+            waited = time.monotonic() - started
+        assert 0.9 <= waited < 2.0, waited  # the relay's 1 s timeout, then the answer
+        with HungServer(answer_503=True) as failing:
+            assert [a["text"] for a in say(relay_to(failing.url), agent, sender, "三")] == [AGENT_ANSWER]
+        assert [a["text"] for a in say(relay_to(desk.url, "wrong-token"), agent, sender, "四")] == [AGENT_ANSWER]
+    assert agent.heard == ["一", "二", "三", "四"]
+    warnings = [r.getMessage() for r in caplog.records if "relay" in r.getMessage()]
+    assert len(warnings) == 4, warnings
+    assert say(relay_to(desk.url), agent, sender, "五") == []  # the real backend: relayed
+
+
+def test_relay_cost_on_localhost(desk: DemoBackend) -> None:
+    """What every tg/wx message pays: one keep-alive request to the backend (printed; generous bound)."""
+    relay, rounds = Relay(desk.url, DESK_TOKENS["assistant"]), 200
+
+    async def measure() -> list[float]:
+        times = []
+        try:
+            for i in range(rounds):
+                started = time.perf_counter()
+                assert await relay.relayed(f"tg:77{i % 50:04d}", "你好") is False
+                times.append(time.perf_counter() - started)
+        finally:
+            await relay.close()
+        return sorted(times)
+
+    times = asyncio.run(measure())
+    p50, p95 = times[rounds // 2] * 1000, times[int(rounds * 0.95)] * 1000
+    print(f"hand-off relay on localhost: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {rounds} calls")
+    assert p50 < 50, (p50, p95)

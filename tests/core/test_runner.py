@@ -61,3 +61,48 @@ def test_the_environment_wins_and_missing_names_are_added(tmp_path: Path) -> Non
     complete = {name: "x" for name in runner.SECRET_NAMES}
     runner.load_secrets(complete, tmp_path / "untouched.env")
     assert not (tmp_path / "untouched.env").exists()
+
+
+def test_the_console_is_a_service_on_localhost_with_a_health_check() -> None:
+    [console] = [s for s in runner.services({}) if s.name == "console"]
+    assert console.command[1:] == ["-m", "bot.console"]
+    assert console.health_url == "http://127.0.0.1:8600/healthz"
+    [moved] = [
+        s for s in runner.services({"CONSOLE_PORT": "8700", "CONSOLE_BIND_HOST": "0.0.0.0"}) if s.name == "console"
+    ]
+    assert moved.health_url == "http://127.0.0.1:8700/healthz"
+    assert "CONSOLE_SECRET" in runner.SECRET_NAMES
+
+
+def test_services_are_told_where_the_backend_and_rasa_are() -> None:
+    env = {"BACKEND_PORT": "8100", "RASA_PORT": "5100"}
+    runner.service_urls(env)
+    assert env["CREDIT_BACKEND_URL"] == "http://127.0.0.1:8100" and env["RASA_URL"] == "http://127.0.0.1:5100"
+    assert env["CONSOLE_BACKEND_URL"] == env["CREDIT_BACKEND_URL"] and env["CONSOLE_RASA_URL"] == env["RASA_URL"]
+    kept = {"CREDIT_BACKEND_URL": "http://backend.internal:8000"}
+    runner.service_urls(kept)
+    assert kept["CREDIT_BACKEND_URL"] == "http://backend.internal:8000"
+
+
+def test_the_assistant_uses_the_deployments_own_backend_token() -> None:
+    """The actions and the Rasa server's hand-off relay call the backend as the assistant."""
+    own = {"CREDIT_TOKENS_ASSISTANT": "tok-a1, tok-a2"}
+    runner.service_urls(own)
+    assert own["CREDIT_BACKEND_TOKEN"] == "tok-a1"
+    chosen = {"CREDIT_TOKENS_ASSISTANT": "tok-a1,tok-a2", "CREDIT_BACKEND_TOKEN": "tok-a2"}
+    runner.service_urls(chosen)
+    assert chosen["CREDIT_BACKEND_TOKEN"] == "tok-a2"
+    demo: dict[str, str] = {}
+    runner.service_urls(demo)
+    assert "CREDIT_BACKEND_TOKEN" not in demo  # the actions' default, dev-assistant-token, with CREDIT_DEMO=1
+
+
+def test_the_banner_names_the_console_and_on_demo_data_its_accounts() -> None:
+    demo = runner.console_banner({"CREDIT_DEMO": "1"})
+    assert "http://127.0.0.1:8600/" in demo and all(a in demo for a in ("counter01", "reviewer01", "admin01"))
+    assert "Jilin-Credit-2026" in demo
+    assert "Another-Pass-1" in runner.console_banner(
+        {"CREDIT_DEMO": "1", "CREDIT_DEMO_STAFF_PASSWORD": "Another-Pass-1"}
+    )
+    production = runner.console_banner({"CONSOLE_PORT": "9000"})
+    assert "http://127.0.0.1:9000/" in production and "counter01" not in production

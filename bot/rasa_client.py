@@ -1,8 +1,10 @@
-"""Rasa's trusted channel: POST /webhooks/trusted/webhook, signed for the ``tg`` namespace → the bot's answers.
+"""Rasa's trusted channel, for every bridge: POST /webhooks/trusted/webhook, signed for one namespace → the answers.
 
-The body is ``{"user": "<Telegram user id>", "message", "metadata"}`` and the request carries X-Channel,
-X-Timestamp and X-Signature (bot/signing.py, secret ASSISTANT_CHANNEL_SECRET_TG); Rasa makes the sender
-``tg:<user id>`` itself and refuses an unsigned request (assistant_core/channels.py).
+The body is ``{"user": "<user id on the channel>", "message", "metadata"}`` and the request carries X-Channel,
+X-Timestamp and X-Signature (bot/signing.py, the channel's secret: ASSISTANT_CHANNEL_SECRET_TG for the Telegram
+bridge, ASSISTANT_CHANNEL_SECRET_STAFF for the staff console); Rasa makes the sender ``<channel>:<user id>``
+itself and refuses an unsigned request (assistant_core/channels.py), so only a holder of the secret can speak
+in a namespace.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Any
 
 import httpx
 
+from bot.retry import Backoff
 from bot.signing import signed_headers
-from bot.telegram.retry import Backoff
 
 log = logging.getLogger(__name__)
 RETRYABLE_STATUS = {502, 503, 504}
@@ -42,6 +44,7 @@ class RasaClient:
         backoff: Backoff | None = None,
         timeout: float = 60.0,
         client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = f"{base_url.rstrip('/')}/webhooks/trusted/webhook"
         self.secret = secret
@@ -51,17 +54,22 @@ class RasaClient:
         # A new connection per message: Rasa's workers share one listening socket, and a kept-alive connection
         # stays with the worker that accepted it, so every chat would be served by one worker.
         self.client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=5.0), limits=httpx.Limits(max_keepalive_connections=0)
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            limits=httpx.Limits(max_keepalive_connections=0),
+            transport=transport,
         )
 
     async def close(self) -> None:
         await self.client.aclose()
 
     async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        """``sender`` is the conversation id, ``tg:<user id>``; Rasa rebuilds it from the signed channel."""
+        """``sender`` is the conversation id, ``<channel>:<user id>``; Rasa rebuilds it from the signed channel."""
         namespace, _, user = sender.partition(":")
         if namespace != self.channel or not user:
             raise ValueError(f"sender {sender!r} is not in the {self.channel!r} namespace")
+        if not self.secret:
+            raise RasaUnavailable(f"no secret for the {self.channel!r} channel (ASSISTANT_CHANNEL_SECRET_…)")
+        problem = "no attempt"
         body = json.dumps({"user": user, "message": message, "metadata": metadata}, ensure_ascii=False).encode()
         for attempt in range(self.attempts):
             headers = {"Content-Type": "application/json", **signed_headers(self.secret, self.channel, body)}
