@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from credit_backend.errors import DomainError
 from credit_backend.schemas import ErrorBody
 from credit_backend.services.attachments import too_large_message
+from credit_backend.services.records_entry import FIELD_LABELS as RECORD_FIELD_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +95,7 @@ FIELD_LABELS = {
     "page": "页码",
     "per_page": "每页条数",
     "expected_status": "办理状态",
-    "record_type": "信息类别",
-    "decision_no": "决定文书号",
-    "decided_on": "决定日期",
-    "authority": "决定机关",
-    "severity": "失信程度",
-    "legal_basis": "依据",
-    "content": "内容",
-    "title": "决定文书名称",
+    **RECORD_FIELD_LABELS,  # an entered record's fields: the same words as its form and import columns
     "kind": "申请类型",
     "overdue": "是否超期",
     "text": "消息内容",
