@@ -23,8 +23,8 @@ MODEL := models/assistant.tar.gz
 # The browser of the console's tests: Debian's chromium package, never a downloaded one.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-rasa test-telegram-rasa test-security test-console test-contract lint \
-	flows validate train evaluate demo demo-data up down telegram console jobs bench bench-backend bench-console clean
+.PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-wechat test-rasa test-telegram-rasa test-wechat-rasa test-security test-console test-contract lint \
+	flows validate train evaluate demo demo-data up down telegram wechat console jobs bench bench-backend bench-console clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -35,7 +35,7 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { echo "Python >= 3.10 is needed as '$(PYTHON)' (set PYTHON=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[backend,telegram,console,dev]'
+	$(PY) -m pip install -q -e '.[backend,telegram,console,wechat,dev]'
 	touch $@
 
 $(RASA_VENV)/.installed: pyproject.toml
@@ -46,7 +46,7 @@ $(RASA_VENV)/.installed: pyproject.toml
 	$(RASA_PY) -m pip install -q -e '.[rasa]' 'pytest>=8,<9'  # pytest 9 needs packaging>=24; Rasa pins <21
 	touch $@
 
-test: install lint test-backend test-contract test-telegram test-rasa test-telegram-rasa test-security test-console ## run every test suite (README: the test command)
+test: install lint test-backend test-contract test-telegram test-wechat test-rasa test-telegram-rasa test-wechat-rasa test-security test-console ## run every test suite (README: the test command)
 
 test-backend: test-sqlite test-postgres ## backend suite on SQLite and on PostgreSQL
 
@@ -75,6 +75,12 @@ test-rasa: validate $(MODEL) ## Rasa: data validation, NLU components, evaluatio
 test-telegram-rasa: $(VENV)/.installed $(MODEL) ## the Telegram bridge end to end with the real Rasa model
 	$(PY) -m pytest tests/telegram -q -p no:cacheprovider -m rasa_e2e
 
+test-wechat: $(VENV)/.installed ## WeChat channel: mapping, state, fake-platform end-to-end tests (Redis db 10)
+	$(PY) -m pytest tests/wechat -q -p no:cacheprovider -m "not rasa_e2e"
+
+test-wechat-rasa: $(VENV)/.installed $(MODEL) ## the WeChat channel end to end with the real Rasa model
+	$(PY) -m pytest tests/wechat -q -p no:cacheprovider -m rasa_e2e
+
 test-security: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) ## the attacks of docs/security.md against the stack of `make up`
 	$(PY) -m pytest tests/security -q -p no:cacheprovider
 
@@ -102,6 +108,10 @@ evaluate: $(MODEL) ## print NLU intent accuracy, macro-F1 and entity F1 on the h
 telegram: $(VENV)/.installed ## run the Telegram bridge (needs TELEGRAM_BOT_TOKEN; see docs/telegram.md)
 	@test -n "$$TELEGRAM_BOT_TOKEN" || { echo "Set TELEGRAM_BOT_TOKEN (create a bot with @BotFather, see docs/telegram.md)"; exit 1; }
 	$(PY) -m bot.telegram
+
+wechat: $(VENV)/.installed ## run the WeChat channel (needs WECHAT_TOKEN, WECHAT_APPID, WECHAT_APPSECRET; see docs/wechat.md)
+	@test -n "$$WECHAT_APPID" || { echo "Set WECHAT_TOKEN, WECHAT_APPID and WECHAT_APPSECRET (a 公众号 or the test account, see docs/wechat.md)"; exit 1; }
+	$(PY) -m bot.wechat
 
 console: $(VENV)/.installed ## start the staff console alone in the background (port CONSOLE_PORT, 8600; `make up` starts it with the rest)
 	$(DEMO_ENV) $(PY) -m bot.runner up console

@@ -141,6 +141,38 @@ class CreditReport(TypedDict):
     text: str
 
 
+class IssuedReportView(TypedDict):
+    """A report just issued (POST /entities/{uscc}/reports); ``code`` is shown this once."""
+
+    report_no: str
+    code: str
+    uscc: str
+    name: str
+    issued_at: str  # ISO date-time
+    valid_until: str  # ISO date
+    validity_days: int
+    validity_unverified: bool
+    validity_label: str
+    download_path: str
+    verification_path: str
+    content_digest: str
+
+
+class ReportVerification(TypedDict):
+    """GET /reports/{no}/verification: valid / expired / not_found (a wrong code answers like an unknown number)."""
+
+    report_no: str
+    status: str
+    genuine: bool
+    valid: bool
+    message: str
+    uscc: str | None
+    name: str | None
+    issued_at: str | None
+    valid_until: str | None
+    validity_unverified: bool
+
+
 class EligibilityReason(TypedDict):
     code: str
     message: str
@@ -164,6 +196,13 @@ class RepairEligibilityView(TypedDict):
 
 
 # -- the policy, as far as the assistant reads it ----------------------------------------------------
+
+
+class CreditReportPolicy(TypedDict):
+    validity_days: int
+    issuer: str
+    source: str
+    verified: bool
 
 
 class CommitmentType(TypedDict):
@@ -218,6 +257,20 @@ class Policy(TypedDict):
     evaluation: dict[str, Any]
     consequences: dict[str, Any]
     identity_binding: dict[str, Any]
+    credit_report: CreditReportPolicy
+
+
+# -- 信用提醒 subscriptions --------------------------------------------------------------------------
+
+
+class SubscriptionView(TypedDict):
+    uscc: str
+    name: str
+    subscribed_at: str  # ISO date-time
+
+
+class SubscriptionList(TypedDict):
+    items: list[SubscriptionView]
 
 
 # -- identity binding ---------------------------------------------------------------------------------

@@ -18,10 +18,7 @@ QUESTIONS: dict[str, tuple[str, list[dict[str, str]]]] = {
     # The in-person identity check at the counter (staff senders; actions/binding.py).
     "id_document_type": (
         "请核验办事人出示的身份证件。证件类型是：",
-        [
-            {"title": title, "payload": f'/inform{{"id_document_type":"{title}"}}'}
-            for title in DOCUMENT_TYPES
-        ],
+        [{"title": title, "payload": f'/inform{{"id_document_type":"{title}"}}'} for title in DOCUMENT_TYPES],
     ),
     "id_last4": ("请输入证件号码后四位（数字或字母X）：", []),
     "authorization_letter": (
@@ -44,6 +41,12 @@ QUESTIONS: dict[str, tuple[str, list[dict[str, str]]]] = {
         "该记录涉及的法定责任和义务（如罚款、责令改正）是否已经全部履行完毕？",
         [{"title": "已全部履行", "payload": "/affirm"}, {"title": "还没有", "payload": "/deny"}],
     ),
+    # 核验报告 (actions/verify_report.py).
+    "report_no": (
+        "请发送要核验的报告编号（在报告页脚，形如 XYBG-20261129-00001）。也可以把编号和核验码一起发给我。",
+        [],
+    ),
+    "verification_code": ("请发送报告页脚的8位核验码（形如 ABCD-EFGH）：", []),
 }
 
 
@@ -130,3 +133,17 @@ class AskObligationsFulfilled(AskAction):
 
     def name(self) -> str:
         return "action_ask_obligations_fulfilled"
+
+
+class AskReportNo(AskAction):
+    slot = "report_no"
+
+    def name(self) -> str:
+        return "action_ask_report_no"
+
+
+class AskVerificationCode(AskAction):
+    slot = "verification_code"
+
+    def name(self) -> str:
+        return "action_ask_verification_code"

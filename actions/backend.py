@@ -129,6 +129,17 @@ class CreditBackend:
         json: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
+        return _json(self._raw(method, path, params, json, headers))
+
+    def _raw(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """One call through the breaker; a 4xx raises BackendError, unavailability BackendUnavailable."""
         all_headers = {"Accept": "application/json"}
         if self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
@@ -141,12 +152,7 @@ class CreditBackend:
             raise BackendUnavailable(f"circuit open: {cause}") from exc
         if response.status_code >= 400:
             raise _error_from(response)
-        if not response.content:
-            return {}
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise BackendUnavailable("invalid JSON from backend") from exc
+        return response
 
     def _send(
         self,
@@ -196,6 +202,15 @@ class CreditBackend:
     def report(self, uscc: str) -> api.CreditReport:
         return typed(api.CreditReport, self._request("GET", f"/api/v1/entities/{quote(uscc)}/report"))
 
+    def issue_report(self, uscc: str) -> api.IssuedReportView:
+        """Issue a credit report document (number, verification code, validity); the code is shown only here."""
+        return typed(api.IssuedReportView, self._request("POST", f"/api/v1/entities/{quote(uscc)}/reports"))
+
+    def verify_report(self, report_no: str, code: str) -> api.ReportVerification:
+        """Whether a report is genuine and valid; 429 (BackendError REPORT_CHECK_LIMITED) after too many failures."""
+        path = f"/api/v1/reports/{quote(report_no)}/verification"
+        return typed(api.ReportVerification, self._request("GET", path, params={"code": code}))
+
     def repair_eligibility(self, record_id: str, on: str | None = None) -> api.RepairEligibilityView:
         path = f"/api/v1/records/{quote(str(record_id))}/repair-eligibility"
         return typed(api.RepairEligibilityView, self._request("GET", path, params={"on": on}))
@@ -235,6 +250,21 @@ class CreditBackend:
     def is_bound(self, sender_id: str, uscc: str) -> bool:
         return any(item["uscc"] == uscc for item in self.bindings(sender_id))
 
+    # -- 信用提醒 subscriptions ------------------------------------------------------------
+
+    def subscribe(self, sender_id: str, uscc: str) -> tuple[api.SubscriptionView, bool]:
+        """Subscribe a bound sender to reminders about the entity: the subscription, and whether it is new
+        (the backend answers 201 for a new one, 200 when it already existed; 403 when not bound)."""
+        response = self._raw("POST", "/api/v1/subscriptions", json={"sender_id": sender_id, "uscc": uscc})
+        return typed(api.SubscriptionView, _json(response)), response.status_code == 201
+
+    def subscriptions(self, sender_id: str) -> list[api.SubscriptionView]:
+        data = self._request("GET", "/api/v1/subscriptions", params={"sender_id": sender_id})
+        return typed(api.SubscriptionList, data)["items"]
+
+    def unsubscribe(self, sender_id: str, uscc: str) -> None:
+        self._request("DELETE", f"/api/v1/subscriptions/{quote(uscc)}", params={"sender_id": sender_id})
+
     # -- applications ------------------------------------------------------------------------
 
     def submit(self, kind: str, body: dict[str, Any], key: str) -> api.ApplicationView:
@@ -270,6 +300,16 @@ class CreditBackend:
         if uscc:
             body["uscc"] = uscc
         return typed(api.HandoffCreated, self._request("POST", "/api/v1/handoffs", json=body))
+
+
+def _json(response: requests.Response) -> Any:
+    """The answer's JSON ({} for an empty body, e.g. 204); not JSON counts as unavailable."""
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise BackendUnavailable("invalid JSON from backend") from exc
 
 
 def _error_from(response: requests.Response) -> BackendError:

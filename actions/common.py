@@ -23,6 +23,8 @@ MENU_BUTTONS = [
     {"title": "申请信用修复", "payload": "/apply_repair"},
     {"title": "查询办理进度", "payload": "/check_application"},
     {"title": "出具信用报告", "payload": "/request_credit_report"},
+    {"title": "核验信用报告", "payload": "/verify_report"},
+    {"title": "订阅信用提醒", "payload": "/subscribe_reminders"},
     {"title": "转人工", "payload": "/human_handoff"},
 ]
 
@@ -33,7 +35,8 @@ MENU_TEXT = (
     "我是“信用中国（吉林市）”信用服务助手，可以帮您：\n"
     "· 查询任一主体的信用状况（名称或统一社会信用代码）\n"
     "· 验证企业身份后，办理自愿注册、信用承诺、异议申请、信用修复\n"
-    "· 查询申请进度、出具信用报告，解答信用政策问题\n"
+    "· 查询申请进度，出具和核验信用报告，订阅信用提醒\n"
+    "· 解答信用政策问题\n"
     "请点击下方按钮，或直接告诉我您想办什么。"
 )
 

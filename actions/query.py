@@ -36,9 +36,9 @@ class EntityAnswerAction(Action, ABC):
     after = ""  # what the user can do next
 
     @abstractmethod
-    def answer(self, client: CreditBackend, uscc: str, viewer: str | None = None) -> list[str]:
-        """The messages to send; ``viewer`` is the staff sender at the counter (else None); raises the client's
-        exceptions."""
+    def answer(self, client: CreditBackend, uscc: str, viewer: str | None = None) -> list[str | dict[str, Any]]:
+        """The messages to send (a text, or the keyword arguments of ``utter_message``); ``viewer`` is the staff
+        sender at the counter (else None); raises the client's exceptions."""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # A code typed in this very message wins over a name the slot may also have taken from it.
@@ -55,7 +55,10 @@ class EntityAnswerAction(Action, ABC):
             dispatcher.utter_message(**code_error_reply(error, uscc))
             return events
         for message in [*messages, self.after]:
-            dispatcher.utter_message(text=message)
+            if isinstance(message, dict):
+                dispatcher.utter_message(**message)
+            elif message:
+                dispatcher.utter_message(text=message)
         return [*events, SlotSet("last_uscc", uscc)]
 
 
@@ -80,7 +83,7 @@ class ActionQueryCredit(EntityAnswerAction):
     def name(self) -> str:
         return "action_query_credit"
 
-    def answer(self, client: CreditBackend, uscc: str, viewer: str | None = None) -> list[str]:
+    def answer(self, client: CreditBackend, uscc: str, viewer: str | None = None) -> list[str | dict[str, Any]]:
         profile = client.entity(uscc, viewer=viewer)
         if viewer is None:
             return [profile_text(profile)]

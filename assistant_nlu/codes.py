@@ -1,7 +1,8 @@
-"""Codes and application numbers in message text, and their canonical forms (no Rasa imports).
+"""Codes, application and report numbers in message text, and their canonical forms (no Rasa imports).
 
-Application numbers are found with the rules module's APPNO_PATTERN and codes with a loosened
-USCC_PATTERN, on width-folded text so that full-width input is found too; offsets refer to the
+Application numbers are found with the rules module's APPNO_PATTERN, credit report numbers and their
+verification codes with the report rules' patterns (credit_backend/rules/report_no.py) and codes with a
+loosened USCC_PATTERN, on width-folded text so that full-width input is found too; offsets refer to the
 text as given. ``mask_codes`` hides them from the classifiers without changing the length.
 """
 
@@ -14,11 +15,14 @@ from datetime import date
 
 from assistant_nlu.text import fold_width
 from credit_backend.rules.appno import APPNO_PATTERN, parse_application_no
+from credit_backend.rules.report_no import CODE_PATTERN, REPORT_NO_PATTERN, canonical_report_no, parse_code
 from credit_backend.rules.uscc import normalize_uscc
 
 USCC = "uscc"
 APPLICATION_ID = "application_id"
-CODE_TYPES = frozenset({USCC, APPLICATION_ID})
+REPORT_NO = "report_no"
+VERIFICATION_CODE = "verification_code"
+CODE_TYPES = frozenset({USCC, APPLICATION_ID, REPORT_NO, VERIFICATION_CODE})
 
 # Any 18 ASCII letters/digits with optional single separators (a superset of the rules module's
 # USCC_PATTERN): also catches codes typed with letters the code never uses (O for 0, I for 1…).
@@ -59,6 +63,10 @@ def canonical_value(entity: str, raw: str) -> str:
         return normalize_uscc(raw)
     if entity == APPLICATION_ID:
         return canonical_application_id(raw)
+    if entity == REPORT_NO:
+        return canonical_report_no(raw) or unicodedata.normalize("NFKC", raw).strip().upper()
+    if entity == VERIFICATION_CODE:
+        return parse_code(raw) or unicodedata.normalize("NFKC", raw).strip().upper()
     return raw
 
 
@@ -86,18 +94,39 @@ def _looks_like_uscc(span_text: str) -> bool:
     return code[2:8].isdigit()
 
 
+def _looks_like_verification_code(token: str, in_context: bool) -> bool:
+    """An 8-character token is a verification code when it is printed as ``ABCD-EFGH`` or follows a report
+    number; otherwise only when it mixes letters and digits (so English words are never taken)."""
+    chars = [ch for ch in token if ch.isalnum()]
+    if in_context:
+        return True
+    return any(ch.isdigit() for ch in chars) and any(ch.isalpha() for ch in chars)
+
+
 def find_code_spans(text: str) -> list[CodeSpan]:
-    """Application numbers and codes in ``text``, non-overlapping, offsets into ``text``."""
+    """Application numbers, report numbers, codes and (next to a report number, or printed as ``ABCD-EFGH``)
+    verification codes in ``text``, non-overlapping, offsets into ``text``."""
     folded = fold_width(text)
     spans: list[CodeSpan] = []
     masked = list(folded)
     for match in APPNO_PATTERN.finditer(folded):
         spans.append(CodeSpan(match.start(), match.end(), APPLICATION_ID, canonical_application_id(match.group(0))))
         masked[match.start() : match.end()] = _MASK * (match.end() - match.start())
+    for match in REPORT_NO_PATTERN.finditer("".join(masked)):
+        spans.append(CodeSpan(match.start(), match.end(), REPORT_NO, canonical_report_no(match.group(0)) or ""))
+        masked[match.start() : match.end()] = _MASK * (match.end() - match.start())
     rest = "".join(masked)
     for match in _LOOSE_USCC_RE.finditer(rest):
         if _looks_like_uscc(match.group(0)):
             spans.append(CodeSpan(match.start(), match.end(), USCC, normalize_uscc(match.group(0))))
+            masked[match.start() : match.end()] = _MASK * (match.end() - match.start())
+    # Verification codes last: 8 characters inside a code typed in groups ("9322 0211 MAJU 8A6C 6T") are the code's.
+    has_report_no = any(s.entity == REPORT_NO for s in spans)
+    for match in CODE_PATTERN.finditer("".join(masked)):
+        printed = match.group(0)[4:5] in "-‐‑–—"  # typed as printed on the report
+        if _looks_like_verification_code(match.group(0), printed or has_report_no):
+            value = parse_code(match.group(0)) or ""
+            spans.append(CodeSpan(match.start(), match.end(), VERIFICATION_CODE, value))
     return sorted(spans, key=lambda s: s.start)
 
 
@@ -107,14 +136,20 @@ def plausible_code(entity: str, canonical: str) -> bool:
         return 15 <= len(canonical) <= 20 and canonical.isascii() and canonical.isalnum()
     if entity == APPLICATION_ID:
         return bool(_APPNO_CHARS_RE.fullmatch(canonical)) and sum(ch.isdigit() for ch in canonical) >= 8
+    if entity == REPORT_NO:
+        return canonical_report_no(canonical) is not None
+    if entity == VERIFICATION_CODE:
+        return parse_code(canonical) is not None
     return True
 
 
 def mask_codes(text: str) -> str:
-    """Codes → ``X`` per character, application numbers → type letters and ``0`` digits (same length)."""
+    """Codes and verification codes → ``X`` per character, application and report numbers → their letters
+    and ``0`` digits (same length)."""
     chars = list(text)
     for span in find_code_spans(text):
+        numbered = span.entity in (APPLICATION_ID, REPORT_NO)
         for i in range(span.start, span.end):
             if chars[i].isascii() and chars[i].isalnum():
-                chars[i] = (chars[i].upper() if chars[i].isalpha() else "0") if span.entity == APPLICATION_ID else "X"
+                chars[i] = (chars[i].upper() if chars[i].isalpha() else "0") if numbered else "X"
     return "".join(chars)

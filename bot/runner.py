@@ -1,7 +1,9 @@
 """Start, health-check and stop the services of a local deployment (``make up`` / ``make down``).
 
 Services: the credit backend (uvicorn), the Rasa action server, the Rasa server, the staff console
-(``bot.console``) and, with TELEGRAM_BOT_TOKEN, the Telegram bridge. Each runs in the background with its
+(``bot.console``), with TELEGRAM_BOT_TOKEN the Telegram bridge and, with WECHAT_TOKEN, WECHAT_APPID and
+WECHAT_APPSECRET, the WeChat channel (``bot.wechat``, on WECHAT_LISTEN:WECHAT_PORT, 127.0.0.1:8700 by default, for a
+reverse proxy in front). Each runs in the background with its
 log in var/log and its pid in var/run; ``up`` returns once every one is healthy. The shared secrets
 (action-server token, channel secrets, web-session key, the console's CSRF key) come from the environment
 or var/secrets.env, generated on first use; every service gets them, with the addresses of the backend
@@ -107,6 +109,18 @@ def console_url(env: dict[str, str]) -> str:
     return f"http://{_reachable(console_host(env))}:{env.get('CONSOLE_PORT', '8600')}/"
 
 
+def wechat_url(env: dict[str, str]) -> str:
+    """The WeChat channel's local address: WECHAT_LISTEN (127.0.0.1 by default: a reverse proxy serves it to
+    WeChat, docs/security.md) and WECHAT_PORT (8700)."""
+    host = env.get("WECHAT_LISTEN", "").strip() or "127.0.0.1"
+    return f"http://{_reachable(host)}:{env.get('WECHAT_PORT', '8700')}/"
+
+
+def wechat_configured(env: dict[str, str]) -> bool:
+    """The account's settings are there (bot/wechat/config.py says which)."""
+    return all(env.get(name, "").strip() for name in ("WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_APPSECRET"))
+
+
 def service_urls(env: dict[str, str]) -> None:
     """Fills in where the services reach each other, unless set: the backend (the actions, the Rasa server's
     hand-off relay, the bridges, the console) and Rasa (the bridges, the console); and the assistant's backend
@@ -199,12 +213,14 @@ def services(env: dict[str, str]) -> list[Service]:
             60,
         ),
         Service("telegram", [sys.executable, "-m", "bot.telegram"], "", 30),
+        Service("wechat", [sys.executable, "-m", "bot.wechat"], f"{wechat_url(env)}healthz", 60),
     ]
 
 
 # The demo accounts' password unless CREDIT_DEMO_STAFF_PASSWORD is set (credit_backend/settings.py).
 DEMO_STAFF_PASSWORD = "Jilin-Credit-2026"
 
+WECHAT_HINT = "微信公众号未启用：设置 WECHAT_TOKEN、WECHAT_APPID、WECHAT_APPSECRET 后再运行 make up（见 docs/wechat.md）"
 TELEGRAM_HINT = (
     "Telegram 未启用：在 @BotFather 创建机器人后 export TELEGRAM_BOT_TOKEN=… 再运行 make demo（见 docs/telegram.md）"
 )
@@ -245,6 +261,9 @@ def up(names: list[str]) -> int:
     if not env.get("TELEGRAM_BOT_TOKEN") and any(s.name == "telegram" for s in chosen):
         chosen = [s for s in chosen if s.name != "telegram"]
         print(TELEGRAM_HINT)
+    if not wechat_configured(env) and any(s.name == "wechat" for s in chosen):
+        chosen = [s for s in chosen if s.name != "wechat"]
+        print(WECHAT_HINT)
     for svc in chosen:
         if _pid(svc.name) or _healthy(svc.health_url):
             print(f"{svc.name}: already running ({svc.health_url})")
@@ -308,7 +327,7 @@ def down(names: list[str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["up", "down"])
-    parser.add_argument("services", nargs="*", help="backend, actions, rasa, console, telegram (default: all)")
+    parser.add_argument("services", nargs="*", help="backend, actions, rasa, console, telegram, wechat (default: all)")
     args = parser.parse_args()
     return up(args.services) if args.command == "up" else down(args.services)
 

@@ -32,7 +32,7 @@ GOAL_USCC_F1 = 1.0
 RETRIEVAL_INTENT = "faq"
 FALLBACK_INTENT = "nlu_fallback"
 BATCH_SIZE = 64
-HIGHLIGHTED_ENTITIES = ("uscc", "application_id")
+HIGHLIGHTED_ENTITIES = ("uscc", "application_id", "report_no", "verification_code")
 
 
 @dataclass

@@ -81,6 +81,9 @@ FORM_SLOTS: dict[str, FormSlot] = {
     "corrective_action": FormSlot(),
     "obligations_fulfilled": FormSlot(YES_NO),
     "commitment_signed": FormSlot(YES_NO),
+    # Checking a credit report (核验报告): number and code, both taken from any message that carries them.
+    "report_no": FormSlot(anywhere=("report_no",)),
+    "verification_code": FormSlot(anywhere=("verification_code",)),
 }
 
 
@@ -131,6 +134,14 @@ FLOWS: tuple[Flow, ...] = (
         slots=("uscc",),
         final_action="action_credit_report",
         uscc_question="请告诉我要出具信用报告的主体名称或统一社会信用代码。",
+    ),
+    Flow(
+        name="verify_report",
+        form="report_verification_form",
+        intent="verify_report",
+        label="报告核验",
+        slots=("report_no", "verification_code"),
+        final_action="action_verify_report",
     ),
     Flow(
         name="binding",

@@ -11,10 +11,10 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -28,12 +28,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot.backend_client import BackendClient, BackendError, BackendUnavailable
+from bot.evidence import EvidenceService, IncomingFile
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.telegram import texts
-from bot.telegram.backend_client import BackendClient
 from bot.telegram.config import Config
-from bot.telegram.evidence import EvidenceService, IncomingFile
-from bot.telegram.mapping import COMMAND_MESSAGES, Outgoing, chosen_text, metadata, outgoing, sender_id
+from bot.telegram.mapping import COMMAND_MESSAGES, Document, Outgoing, chosen_text, metadata, outgoing, sender_id
 from bot.telegram.notifier import Notifier
 from bot.telegram.state import StateDB
 
@@ -82,9 +82,32 @@ async def typing(bot: Any, chat_id: int, action: str = ChatAction.TYPING) -> Asy
             await task
 
 
-async def send_all(bot: Any, chat_id: int, messages: list[Outgoing]) -> None:
+FetchDocument = Callable[[Document], Awaitable[bytes]]
+
+
+async def send_document(bot: Any, chat_id: int, document: Document, fetch: FetchDocument | None) -> None:
+    """Download the report from the backend and send it as a file; if that fails, say so (the text before it
+    already carries the number and code, so nothing is lost)."""
+    if fetch is None:
+        return
+    try:
+        async with typing(bot, chat_id, ChatAction.UPLOAD_DOCUMENT):
+            data = await fetch(document)
+        await bot.send_document(
+            chat_id=chat_id,
+            document=InputFile(data, filename=document.filename),
+            caption=document.caption or None,
+        )
+    except (BackendUnavailable, BackendError, TelegramError) as exc:
+        log.warning("credit report %s not sent as a document: %s", document.report_no, exc)
+        await bot.send_message(chat_id=chat_id, text=texts.DOCUMENT_FAILED)
+
+
+async def send_all(bot: Any, chat_id: int, messages: list[Outgoing], fetch: FetchDocument | None = None) -> None:
     for m in messages:
-        if m.photo:
+        if m.document:
+            await send_document(bot, chat_id, m.document, fetch)
+        elif m.photo:
             try:
                 await bot.send_photo(chat_id=chat_id, photo=m.photo)
             except BadRequest:  # Telegram could not fetch the image: give the link instead
@@ -102,6 +125,10 @@ class Bridge:
         self.evidence = EvidenceService(backend, config.max_evidence_bytes)
         self.locks = UserLocks()
         self.notifier_task: asyncio.Task[None] | None = None
+
+    async def fetch_document(self, document: Document) -> bytes:
+        """A credit report's PDF, downloaded from the backend with the bridge's own token."""
+        return await self.backend.report_pdf(document.report_no, document.code)
 
     # -- talking to Rasa -----------------------------------------------------------------------
     async def talk(self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: str, **extra: Any) -> None:
@@ -126,7 +153,7 @@ class Bridge:
                 # conversation (a claimed hand-off): the message went to them, and they reply through the outbox.
                 return
             messages = outgoing(answers, self.state) or [Outgoing(text=FALLBACKS.get(message, texts.NO_ANSWER))]
-            await send_all(context.bot, chat.id, messages)
+            await send_all(context.bot, chat.id, messages, self.fetch_document)
 
     # -- handlers ------------------------------------------------------------------------------
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

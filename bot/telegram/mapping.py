@@ -1,6 +1,8 @@
 """Pure mapping between Rasa's REST answers and Telegram messages.
 
-Rasa answers are dicts ``{"recipient_id", "text"?, "buttons"?: [{"title", "payload"}], "image"?}``.
+Rasa answers are dicts ``{"recipient_id", "text"?, "buttons"?: [{"title", "payload"}], "image"?, "custom"?}``.
+A ``custom`` answer carrying the document contract (``{"document": {"kind": "credit_report", ...}}``, see
+docs/telegram.md) becomes a document to send; any other ``custom`` is ignored (logged at debug).
 Telegram limits a message to 4096 UTF-16 code units and callback data to 64 bytes, so long texts
 are split on line boundaries and each button carries a short random token; the token's real payload
 stays in a ``ButtonStore`` on our side.
@@ -8,6 +10,7 @@ stays in a ``ButtonStore`` on our side.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections import OrderedDict
@@ -17,8 +20,11 @@ from typing import Any, Protocol
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram import texts
+from bot.text_split import split_text as split_by
 
+log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024  # Telegram's limit for a document's caption (UTF-16 units)
 CALLBACK_DATA_LIMIT = 64
 SHORT_TITLE = 8  # buttons with titles this short are laid out two per row
 
@@ -66,12 +72,23 @@ class MemoryButtonStore:
         return choice
 
 
+@dataclass(frozen=True)
+class Document:
+    """A credit report to send as a file: the bridge downloads it from the backend by number and code."""
+
+    report_no: str
+    code: str
+    filename: str
+    caption: str
+
+
 @dataclass
 class Outgoing:
-    """One Telegram message to send: a text (with an optional keyboard) or a photo."""
+    """One Telegram message to send: a text (with an optional keyboard), a photo or a document."""
 
     text: str | None = None
     photo: str | None = None
+    document: Document | None = None
     reply_markup: InlineKeyboardMarkup | None = None
     buttons: list[Choice] = field(default_factory=list)  # what the keyboard offers, for logs and tests
 
@@ -81,44 +98,9 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _hard_split(line: str, limit: int) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for ch in line:
-        if utf16_len(current) + utf16_len(ch) > limit:
-            parts.append(current)
-            current = ""
-        current += ch
-    if current:
-        parts.append(current)
-    return parts
-
-
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split ``text`` into chunks of at most ``limit`` UTF-16 units, on line boundaries when possible.
-
-    Lines are never broken unless a single line is longer than the limit; blank chunks are dropped
-    and no content is lost (joining the chunks with newlines gives the text back, less the newline
-    characters at chunk borders).
-    """
-    if utf16_len(text) <= limit:
-        return [text] if text.strip() else []
-    chunks: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in text.split("\n"):
-        pieces = _hard_split(line, limit) if utf16_len(line) > limit else [line]
-        for piece in pieces:
-            extra = utf16_len(piece) + (1 if current else 0)
-            if current and size + extra > limit:
-                chunks.append("\n".join(current))
-                current, size = [], 0
-                extra = utf16_len(piece)
-            current.append(piece)
-            size += extra
-    if current:
-        chunks.append("\n".join(current))
-    return [c for c in chunks if c.strip()]
+    """``text`` in chunks of at most ``limit`` UTF-16 units (bot/text_split.py)."""
+    return split_by(text, limit, utf16_len)
 
 
 def keyboard(buttons: list[dict[str, Any]], store: ButtonStore) -> tuple[InlineKeyboardMarkup | None, list[Choice]]:
@@ -148,6 +130,12 @@ def outgoing(answers: list[dict[str, Any]], store: ButtonStore) -> list[Outgoing
     for answer in answers:
         if answer.get("image"):
             result.append(Outgoing(photo=str(answer["image"])))
+        if answer.get("custom") is not None:
+            document = document_of(answer["custom"])
+            if document is not None:
+                result.append(Outgoing(document=document))
+            else:
+                log.debug("ignoring a custom payload the bridge does not know: %r", answer["custom"])
         text = str(answer.get("text") or "")
         markup, choices = keyboard(list(answer.get("buttons") or []), store)
         chunks = split_text(text)
@@ -157,6 +145,21 @@ def outgoing(answers: list[dict[str, Any]], store: ButtonStore) -> list[Outgoing
             last = i == len(chunks) - 1
             result.append(Outgoing(text=chunk, reply_markup=markup if last else None, buttons=choices if last else []))
     return result
+
+
+def document_of(custom: Any) -> Document | None:
+    """The credit report of a ``custom`` payload ``{"document": {"kind": "credit_report", ...}}``, else None."""
+    doc = custom.get("document") if isinstance(custom, dict) else None
+    if not isinstance(doc, dict) or doc.get("kind") != "credit_report":
+        return None
+    report_no, code = doc.get("report_no"), doc.get("code")
+    if not isinstance(report_no, str) or not isinstance(code, str) or not report_no or not code:
+        return None
+    filename = doc.get("filename") if isinstance(doc.get("filename"), str) and doc.get("filename") else None
+    caption = str(doc.get("caption") or "")
+    while utf16_len(caption) > CAPTION_LIMIT:
+        caption = caption[:-1]
+    return Document(report_no, code, filename or f"{report_no}.pdf", caption)
 
 
 def sender_id(user_id: int) -> str:

@@ -20,7 +20,6 @@ Permanent Telegram refusals (the user blocked the bot, the chat does not exist) 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,8 +27,8 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.retry import Backoff
-from bot.telegram.backend_client import BackendClient, BackendUnavailable
+from bot.backend_client import BackendClient, BackendUnavailable
+from bot.retry import Backoff, poll_forever
 from bot.telegram.mapping import ButtonStore, chat_id_of, notification_markup, split_text
 from bot.telegram.state import StateDB
 
@@ -97,22 +96,5 @@ class Notifier:
         return len(items)
 
     async def run_forever(self) -> None:
-        failures = 0
-        while True:
-            try:
-                handled = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # keep running whatever happens; BackendUnavailable, NetworkError, …
-                delay = self.backoff.delay(failures)
-                failures += 1
-                transient = isinstance(exc, (BackendUnavailable, NetworkError, RetryAfter))
-                level = logging.WARNING if transient else logging.ERROR
-                log.log(
-                    level, "notification delivery paused for %.0fs: %s", delay, exc, exc_info=level == logging.ERROR
-                )
-                await asyncio.sleep(delay)
-                continue
-            failures = 0
-            if handled < PAGE:
-                await asyncio.sleep(self.interval)
+        transient = (BackendUnavailable, NetworkError, RetryAfter)
+        await poll_forever(self.run_once, self.backoff, self.interval, transient, log, PAGE)

@@ -110,7 +110,7 @@ def _check_rules_apply(day: date) -> None:
 @router.get("/records/{record_id}/repair-eligibility", response_model=RepairEligibilityView, responses=NOT_FOUND)
 def repair_eligibility(
     session: ReadSession,
-    _: AnyCaller,
+    who: AnyCaller,
     record_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
     on: Annotated[
         date | None, Query(description="evaluate on this day (default today), on or after the rules apply")
@@ -118,7 +118,8 @@ def repair_eligibility(
 ) -> dict[str, Any]:
     day = on or clock.today()
     _check_rules_apply(day)
-    return repair.record_eligibility(session, record_id, day)
+    # An unpublished record (轻微 by default) answers like an unknown id, except to staff.
+    return repair.record_eligibility(session, record_id, day, include_unpublished=who.unmasked)
 
 
 @router.get("/policy")

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from credit_backend.models.base import Base, CreatedAt
 from credit_backend.models.entity import Entity
+from credit_backend.policy.loader import load_policy
+from credit_backend.rules.periods import published_by_default
 from credit_backend.rules.vocabulary import RECORD_STATUSES, record_is_negative, record_polarity
 
 
@@ -17,6 +19,24 @@ def _default_polarity(context: Any) -> str:
     """A record inserted without a polarity gets its category's (其他: negative with a severity)."""
     params = context.get_current_parameters()
     return record_polarity(params["category"], params.get("severity")).value
+
+
+def _default_published(context: Any) -> bool:
+    """A record inserted without saying whether it is published follows the policy (issue 12 #5): 失信信息 of a
+    class with ``published_by_default: false`` (轻微, 令2025年第36号) is not published; everything else is.
+
+    The one place the policy's default is applied, whatever creates the record (services, imports, tests)."""
+    params = context.get_current_parameters()
+    severity, decided = params.get("severity"), params.get("decision_date")
+    if severity is None or decided is None:
+        return True
+    polarity = params.get("polarity") or record_polarity(params["category"], severity).value
+    if not record_is_negative(params["category"], severity, polarity):
+        return True
+    try:
+        return published_by_default(severity, decided, load_policy())
+    except ValueError:  # a decision before every configured regime: published, as records were then
+        return True
 
 
 class CreditRecord(CreatedAt, Base):
@@ -35,7 +55,7 @@ class CreditRecord(CreatedAt, Base):
     polarity: Mapped[str] = mapped_column(String(8), default=_default_polarity, server_default="neutral")
     # Whether the record is published: 轻微 失信信息 is not by default (令2025年第36号; policy.yaml
     # ``published_by_default``). Staff still see an unpublished record, marked as such.
-    published: Mapped[bool] = mapped_column(default=True, server_default=true())
+    published: Mapped[bool] = mapped_column(default=_default_published, server_default=true())
     content: Mapped[str | None] = mapped_column(Text)
     # 处罚依据 / 许可依据 of a record entered by a department (双公示, issue 11); None for older records.
     legal_basis: Mapped[str | None] = mapped_column(Text)

@@ -335,9 +335,7 @@ class Policy(_Model):
     evaluation: EvaluationPolicy
     consequences: dict[str, Consequence]
     identity_binding: IdentityBinding
-    # Not served by GET /policy yet: actions/api_types.Policy mirrors that answer and the chat side of the
-    # report (核验报告) is still to come; drop ``exclude`` and add the field there together.
-    credit_report: CreditReportPolicy = Field(exclude=True)
+    credit_report: CreditReportPolicy
     # Not served by GET /policy either (the console reads departments from the work queue).
     departments: DepartmentsPolicy = Field(exclude=True)
 

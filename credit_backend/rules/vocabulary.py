@@ -31,6 +31,7 @@ __all__ = [
     "PERMIT",
     "RECORD_STATUSES",
     "REDLIST",
+    "REMINDER_KINDS",
     "SERIOUS",
     "SEVERE_LIST",
     "SEVERITIES",
@@ -108,6 +109,15 @@ SEVERITIES: tuple[str, ...] = (MINOR, ORDINARY, SERIOUS)
 
 # Record status codes and their labels as 信用中国 shows them.
 RECORD_STATUSES: dict[str, str] = {"active": "公示中", "expired": "已到期", "repaired": "已修复", "revoked": "已撤销"}
+
+# What a 信用提醒 subscriber is told (seed items 9 and 16; credit_backend/jobs/reminders.py sends each once):
+# the assistant lists them when a sender subscribes.
+REMINDER_KINDS: tuple[str, ...] = (
+    "有关该主体的新的失信信息公示了",
+    "该主体的某条记录可以申请信用修复了（附可申请日期和办理方式）",
+    "该主体作出的信用承诺快到期了（容缺受理补齐材料的期限）",
+    "该主体某条记录的公示期结束了",
+)
 
 # Said after every deadline or period built on a policy.yaml value marked ``verified: false`` (issue 12 #1):
 # the one wording, in the backend's labels and reasons and in the assistant's own prompts alike.

@@ -20,15 +20,17 @@ from sqlalchemy.orm import Session
 from credit_backend import clock
 from credit_backend.errors import Conflict, DomainError, NotFound, invalid_field
 from credit_backend.models import Application, ApplicationCounter, ApplicationEvent, Binding, Entity
+from credit_backend.models.staff import STAFF_ROLES
 from credit_backend.policy.loader import WorkingDays, load_policy
 from credit_backend.rules.appno import format_application_no, parse_application_no
 from credit_backend.rules.departments import deciding_department
 from credit_backend.rules.states import IllegalTransition, Machine, Transition, step
 from credit_backend.rules.workdays import Deadline
 from credit_backend.schemas import SenderBody
-from credit_backend.services import bindings
+from credit_backend.services import bindings, staff_viewer
 from credit_backend.services.common import audit, deadline_label, notify
 from credit_backend.services.entities import get_entity
+from credit_backend.services.records import entity_record
 
 
 class KindHandler(Protocol):
@@ -133,6 +135,11 @@ def submit(session: Session, kind: str, body: SenderBody, idempotency_key: str, 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _sees_unpublished(session: Session, role: str, sender_id: str) -> bool:
+    """Staff (a staff token, or a staff member at the counter) see unpublished records; the public does not."""
+    return role in STAFF_ROLES or staff_viewer.staff_account(session, sender_id) is not None
+
+
 def _create(session: Session, kind: str, body: SenderBody, idempotency_key: str, digest: str, role: str) -> Application:
     """Build, number and store a new application in one transaction (raises IntegrityError on a race)."""
     handler = handler_for(kind)
@@ -140,6 +147,9 @@ def _create(session: Session, kind: str, body: SenderBody, idempotency_key: str,
     bindings.require_binding(session, body.sender_id, entity)
     # Filed at the counter: the staff member's in-person identity check, on the application and in the audit.
     identity_check = bindings.identity_check_for(session, body.sender_id, entity)
+    record_id = getattr(body, "record_id", None)
+    if record_id is not None and not _sees_unpublished(session, role, body.sender_id):
+        entity_record(session, entity, record_id)  # an unpublished record answers like an unknown id
     today = clock.today()
     app, deadline = handler.build(session, entity, body, today)
     app.department = department_of(app)

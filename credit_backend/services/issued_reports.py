@@ -14,9 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import secrets
-import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -32,6 +30,15 @@ from credit_backend.errors import DomainError, NotFound
 from credit_backend.models import Entity, IssuedReport, ReportCheckFailure, ReportCounter
 from credit_backend.policy.loader import load_policy
 from credit_backend.rules.periods import format_cn_date
+from credit_backend.rules.report_no import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    MAX_SEQ,
+    PREFIX,
+    format_code,
+    normalize_code,
+    normalize_report_no,
+)
 from credit_backend.services.common import unverified_note
 from credit_backend.services.report import credit_report
 from credit_backend.services.report_pdf import ReportFontMissing, render_pdf, report_font
@@ -39,12 +46,6 @@ from credit_backend.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-PREFIX = "XYBG"
-MAX_SEQ = 99999
-REPORT_NO_RE = re.compile(rf"{PREFIX}-[0-9]{{8}}-[0-9]{{5}}")
-# No 0/O, 1/I/L: a code read off paper is typed back without guessing.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 8
 _HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 _DUMMY_HASH = _HASHER.hash("no-such-report")  # checked against for unknown numbers: same work, same time
 
@@ -53,18 +54,6 @@ NOT_FOUND_MESSAGE = (
     "如仍不相符，该报告不是信用中国（吉林市）出具的，或内容已被改动。"
 )
 UNAVAILABLE_MESSAGE = "信用报告暂时无法生成，请稍后再试；如持续出现，请联系信用中国（吉林市）。"
-
-
-def normalize_report_no(raw: str) -> str:
-    return re.sub(r"[\s‐‑–—_]+", "-", unicodedata.normalize("NFKC", raw).strip().upper())
-
-
-def normalize_code(raw: str) -> str:
-    return re.sub(r"[\s\-‐‑–—_]", "", unicodedata.normalize("NFKC", raw).strip().upper())
-
-
-def format_code(code: str) -> str:
-    return f"{code[:4]}-{code[4:]}"
 
 
 def _digest(content: dict[str, Any]) -> str:

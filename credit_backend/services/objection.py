@@ -23,7 +23,8 @@ class ObjectionHandler:
     machine = OBJECTION
 
     def build(self, session: Session, entity: Entity, body: ObjectionIn, today: date):  # type: ignore[no-untyped-def]
-        record = entity_record(session, entity, body.record_id)
+        # Who may see an unpublished record was settled at the door (applications._create).
+        record = entity_record(session, entity, body.record_id, include_unpublished=True)
         if record.status == "revoked":
             raise DomainError("该记录已撤销，无需再提出异议。", code="RECORD_NOT_OBJECTABLE")
         pending = open_application_for(session, Objection, record.id)

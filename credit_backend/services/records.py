@@ -31,18 +31,23 @@ UNDER_REPAIR = (
 )
 
 
-def get_record(session: Session, record_id: int) -> CreditRecord:
-    """Any record by id, or RECORD_NOT_FOUND."""
+def get_record(session: Session, record_id: int, include_unpublished: bool = False) -> CreditRecord:
+    """Any record by id, or RECORD_NOT_FOUND.
+
+    An unpublished record (轻微 失信信息 by default, policy.yaml ``published_by_default``) does not exist for
+    the public and the assistant: only staff views pass ``include_unpublished`` (issue 12 #5).
+    """
     record = session.get(CreditRecord, record_id)
-    if record is None:
+    if record is None or not (record.published or include_unpublished):
         raise NotFound(f"没有编号为 {record_id} 的信用记录。", code="RECORD_NOT_FOUND")
     return record
 
 
-def entity_record(session: Session, entity: Entity, record_id: int) -> CreditRecord:
-    """A record of ``entity`` by id, or RECORD_NOT_FOUND (also for another entity's record)."""
+def entity_record(session: Session, entity: Entity, record_id: int, include_unpublished: bool = False) -> CreditRecord:
+    """A record of ``entity`` by id, or RECORD_NOT_FOUND (also for another entity's record, and for an unpublished
+    one unless ``include_unpublished``: staff views only)."""
     record = session.get(CreditRecord, record_id)
-    if record is None or record.entity_id != entity.id:
+    if record is None or record.entity_id != entity.id or not (record.published or include_unpublished):
         raise NotFound(
             f"{entity.name}名下没有编号为 {record_id} 的信用记录，请从记录列表中选择。", code="RECORD_NOT_FOUND"
         )

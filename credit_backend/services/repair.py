@@ -59,9 +59,9 @@ def check_record(
     return result, pending
 
 
-def record_eligibility(session: Session, record_id: int, on: date) -> dict[str, Any]:
+def record_eligibility(session: Session, record_id: int, on: date, include_unpublished: bool = False) -> dict[str, Any]:
     """The eligibility view of any record on ``on`` (RECORD_NOT_FOUND if there is no such record)."""
-    result, _ = check_record(session, get_record(session, record_id), on)
+    result, _ = check_record(session, get_record(session, record_id, include_unpublished), on)
     return eligibility_view(result, on)
 
 
@@ -86,7 +86,8 @@ class RepairHandler:
     machine = REPAIR
 
     def build(self, session: Session, entity: Entity, body: RepairIn, today: date):  # type: ignore[no-untyped-def]
-        record = entity_record(session, entity, body.record_id)
+        # Who may see an unpublished record was settled at the door (applications._create).
+        record = entity_record(session, entity, body.record_id, include_unpublished=True)
         result, pending = check_record(session, record, today, obligations_fulfilled=body.obligations_fulfilled)
         if pending is not None:
             raise Conflict(

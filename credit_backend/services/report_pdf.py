@@ -126,7 +126,7 @@ def _footer_for(content: dict[str, Any], code: str, font: str) -> type[Canvas]:
     """A canvas class that writes, on every page, 第 x 页 / 共 y 页 and how to verify (two passes)."""
     lines = (
         f"报告编号：{content['report_no']}    核验码：{code}    第 {{page}} 页 / 共 {{pages}} 页",
-        f"核验方式：凭报告编号和核验码，可向{content['issuer']}核验报告是否真实、是否仍在有效期内，核验接口：",
+        f"核验方式：向{content['issuer']}信用服务助手发送“核验报告”并提供报告编号和核验码，或调用核验接口：",
         f"GET /api/v1/reports/{content['report_no']}/verification?code={code}",
     )
 

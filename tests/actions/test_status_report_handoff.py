@@ -65,17 +65,30 @@ def test_my_applications(chat: Chat, new_chat: Callable[[], Chat], backend: Back
     assert other.run("action_check_application").text.startswith("没有查到您提交过的申请。")
 
 
-def test_credit_report_text(chat: Chat, backend: BackendProcess) -> None:
+def test_credit_report_text_then_the_issued_document(chat: Chat, backend: BackendProcess) -> None:
+    """Issue 12 (seed item 3): the report's text, then number, code, validity and how to verify it, then the
+    document payload of the channel contract; the number and code are a real report's."""
     report = backend.get(f"/api/v1/entities/{JIANGCHENG}/report")["text"]
     turn = chat.start_form("report_form", "出具信用报告", "request_credit_report", slots={"uscc": "江城建材"})
     assert turn.messages == [] and not chat.active_loop
 
     answer = chat.run("action_credit_report")
-    assert "吉林市江城建材有限公司" in answer.messages[0]["text"]
-    sent = "\n".join(m["text"] for m in answer.messages[:-1])
-    assert sent == "\n".join(report.splitlines())
-    assert all(len(m["text"]) <= 3500 for m in answer.messages)
-    assert answer.messages[-1]["text"] == texts.AFTER_REPORT
+    texts_sent = [m["text"] for m in answer.messages if m.get("text")]
+    assert "吉林市江城建材有限公司" in texts_sent[0]
+    issued_text = texts_sent[-1]
+    assert "\n".join(texts_sent[:-1]) == "\n".join(report.splitlines())
+    assert all(len(t) <= 3500 for t in texts_sent)
+    [custom] = [m["custom"] for m in answer.messages if m.get("custom")]
+    assert answer.messages[-1]["custom"] == custom  # the document comes after the text that explains it
+    document = custom["document"]
+    assert document["kind"] == "credit_report"
+    assert document["filename"] == f"信用报告-{document['report_no']}.pdf"
+    assert "吉林市江城建材有限公司" in document["caption"]
+    for expected in (document["report_no"], document["code"], "有效期", "核验报告", "吉林市江城建材有限公司"):
+        assert expected in issued_text, expected
+    # A real report: the backend verifies it by that number and code.
+    check = backend.get(f"/api/v1/reports/{document['report_no']}/verification", code=document["code"])
+    assert (check["status"], check["uscc"]) == ("valid", JIANGCHENG)
     assert chat.slots["last_uscc"] == JIANGCHENG
 
 

@@ -211,6 +211,7 @@ def test_repair_needs_fulfilled_obligations(client, world, session):
         authority="永吉县生态环境分局",  # not the market regulator, whose records follow its own channel
         decision_date=date(2026, 11, 2),
         severity="轻微",
+        published=True,  # 轻微 is unpublished by default; this one the department published
     )
     session.add(minor)
     session.commit()

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from credit_backend.policy.loader import DEFAULT_POLICY_PATH
+from credit_backend.rules.vocabulary import UNVERIFIED_NOTE
 
 ROOT = Path(__file__).resolve().parents[2]
 FACTS = yaml.safe_load((ROOT / "tests" / "faq_facts.yml").read_text(encoding="utf-8"))
@@ -24,6 +25,17 @@ def resolve(data: Any, dotted: str) -> Any:
     return data
 
 
+def verified(data: Any, dotted: str) -> bool:
+    """The ``verified`` flag nearest to the value: on the value's own mapping or its closest ancestor."""
+    parts = dotted.split(".")
+    flag = True
+    for depth in range(len(parts)):
+        node = resolve(data, ".".join(parts[:depth])) if depth else data
+        if isinstance(node, dict) and "verified" in node:
+            flag = bool(node["verified"])
+    return flag
+
+
 def answer_texts(topic: str) -> list[str]:
     return [r["text"] for r in RESPONSES[f"utter_faq/{topic}"]]
 
@@ -32,6 +44,18 @@ def answer_texts(topic: str) -> list[str]:
 def test_faq_number_matches_policy(fact: dict[str, Any]) -> None:
     assert resolve(POLICY, fact["policy_key"]) == fact["value"], "policy.yaml changed: update the FAQ answer"
     assert any(fact["text_contains"] in text for text in answer_texts(fact["topic"]))
+
+
+@pytest.mark.parametrize("fact", FACTS, ids=lambda f: f"{f['topic']}:{f['text_contains']}")
+def test_faq_number_from_an_unverified_value_says_so(fact: dict[str, Any]) -> None:
+    """Issue 12 #1: a number built on a ``verified: false`` value carries the one note (vocabulary.UNVERIFIED_NOTE)
+    in the same line of the answer; a verified one does not need it."""
+    lines = [
+        line for text in answer_texts(fact["topic"]) for line in text.splitlines() if fact["text_contains"] in line
+    ]
+    assert lines
+    if not verified(POLICY, fact["policy_key"]):
+        assert all(UNVERIFIED_NOTE in line for line in lines), lines
 
 
 # Working-day counts in answers that are not policy values (seed item 15 is a duty of other departments).

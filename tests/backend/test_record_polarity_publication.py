@@ -23,6 +23,8 @@ from tests.backend.api_helpers import (
     commitment_body,
     decide,
     fresh,
+    nothing_submitted,
+    objection_body,
     repair_body,
     submit,
 )
@@ -148,6 +150,54 @@ def test_36hao_ling_minor_records_are_not_published_to_the_assistant(client, wor
     session.commit()
     grades = session.scalars(select(Evaluation.grade).where(Evaluation.entity_id == entity.id)).all()
     assert "C" not in grades
+
+
+def test_36hao_ling_a_minor_record_created_in_code_is_unpublished_by_default(session, world):
+    """令2025年第36号 / policy.yaml ``published_by_default``: whatever creates a record without saying whether it
+    is published gets the policy's default (the model's one place): 轻微 失信信息 no, 一般 and non-失信 yes."""
+    entity = world.entities["objecting"]
+    minor = _add(session, entity, vocabulary.PENALTY, "轻微：未按规定公开环境信息", vocabulary.MINOR)
+    ordinary = _add(session, entity, vocabulary.PENALTY, "一般：超标排放", vocabulary.ORDINARY)
+    permit = _add(session, entity, vocabulary.PERMIT, "排污许可证核发")
+    donation = _add(session, entity, OTHER, "慈善捐赠信息")
+    fresh(session)
+    assert session.get(CreditRecord, minor.id).published is False
+    assert session.get(CreditRecord, ordinary.id).published is True
+    assert session.get(CreditRecord, permit.id).published is True
+    assert session.get(CreditRecord, donation.id).published is True
+    # Said explicitly (a department publishing one anyway), the record keeps it.
+    shown = _add(session, entity, vocabulary.PENALTY, "轻微但已公示", vocabulary.MINOR, published=True)
+    fresh(session)
+    assert session.get(CreditRecord, shown.id).published is True
+
+
+def test_36hao_ling_an_unpublished_record_answers_like_an_unknown_id_to_the_assistant(client, world, session):
+    """令2025年第36号: 轻微失信信息原则上不公示. Asked by id through the assistant role (repair eligibility,
+    objection, repair), an unpublished record does not exist: the same 404 as an unknown id. Staff see it."""
+    entity = world.entities["objecting"]
+    minor = _add(session, entity, vocabulary.PENALTY, "轻微：未按规定设置警示标志", vocabulary.MINOR)
+    unknown = minor.id + 10_000
+
+    def eligibility(record_id: int, headers=ASSISTANT):
+        return client.get(f"{API}/records/{record_id}/repair-eligibility", headers=headers)
+
+    hidden = assert_error(eligibility(minor.id), 404, "RECORD_NOT_FOUND", str(minor.id))
+    missing = assert_error(eligibility(unknown), 404, "RECORD_NOT_FOUND", str(unknown))
+    assert hidden["message"].replace(str(minor.id), "#") == missing["message"].replace(str(unknown), "#")
+    assert eligibility(minor.id, STAFF).status_code == 200
+    [staff_view] = [r for r in _records(client, OBJECTING, STAFF) if r["id"] == minor.id]
+    assert staff_view["published"] is False
+
+    bind(client, SENDER, OBJECTING)
+    for path, body in (
+        ("objections", objection_body(SENDER, minor.id, uscc=OBJECTING)),
+        ("repairs", repair_body(SENDER, minor.id, uscc=OBJECTING)),
+    ):
+        hidden = assert_error(submit(client, path, body), 404, "RECORD_NOT_FOUND")
+        body_unknown = {**body, "record_id": unknown}
+        missing = assert_error(submit(client, path, body_unknown), 404, "RECORD_NOT_FOUND")
+        assert hidden["message"].replace(str(minor.id), "#") == missing["message"].replace(str(unknown), "#")
+    nothing_submitted(session)
 
 
 def test_demo_generator_leaves_minor_records_unpublished():

@@ -88,7 +88,7 @@ def test_seed_item_3_report_is_a_chinese_pdf_with_number_time_validity_sections_
         "有效期",
         policy.issuer,
         "第 1 页",
-        "核验报告",
+        "发送“核验报告”",  # the footer: anyone can verify it in chat
         *(title for title, _ in SECTIONS),
     ):
         assert expected in text, expected

@@ -128,6 +128,9 @@ def build_world(session: Session, today: date) -> World:
     fs = w.entities["objecting"] = _entity(
         session, "93220221MA14XK2F29", "永吉县丰收农民专业合作社", "丰收合作社", "13943210006", "B"
     )
-    w.records["objected"] = _record(session, fs, "行政处罚", "未按规定公示年报", add_months(today, -4), "轻微")
+    # 轻微 is not published by default (令2025年第36号); the department published this one (published=True).
+    w.records["objected"] = _record(
+        session, fs, "行政处罚", "未按规定公示年报", add_months(today, -4), "轻微", published=True
+    )
     session.commit()
     return w

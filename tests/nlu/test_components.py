@@ -363,3 +363,58 @@ def test_different_types_may_overlap(canonicalizer: EntityCanonicalizer) -> None
     text = "信用修复承诺"
     given = [_entity("record_type", text, "信用修复"), _entity("commitment_type", text, "信用修复承诺")]
     assert _values(_parse(canonicalizer, text, given)) == _values(given)
+
+
+# --------------------------------------------------------------------------- report numbers and codes
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "XYBG-20261129-00001",
+        "xybg-20261129-00001",
+        "xybg2026112900001",
+        "XYBG 20261129 00001",
+        "ＸＹＢＧ－２０２６１１２９－０００01",
+    ],
+)
+def test_report_number_is_canonical_however_typed(canonicalizer: EntityCanonicalizer, typed: str) -> None:
+    """Issue 12 核验报告: the number in any case, with or without hyphens, full-width, found without any extractor."""
+    text = f"核验报告{typed}"
+    assert _values(_parse(canonicalizer, text, [])) == [("report_no", "XYBG-20261129-00001")]
+
+
+def test_report_number_and_code_in_one_message(canonicalizer: EntityCanonicalizer) -> None:
+    text = "编号xybg2026112900001 核验码 k7m2pq8r"
+    assert _values(_parse(canonicalizer, text, [])) == [
+        ("report_no", "XYBG-20261129-00001"),
+        ("verification_code", "K7M2-PQ8R"),
+    ]
+
+
+def test_printed_code_alone_is_found_and_words_are_not(canonicalizer: EntityCanonicalizer) -> None:
+    assert _values(_parse(canonicalizer, "核验码是 H7KP-2MXD", [])) == [("verification_code", "H7KP-2MXD")]
+    # Without a report number, 8 letters without a digit (an English word) are no code; a mixed token is.
+    assert _parse(canonicalizer, "please check TEST CASE PASSWORD", []) == []
+    assert _values(_parse(canonicalizer, "码K7M2PQ8R", [])) == [("verification_code", "K7M2-PQ8R")]
+
+
+def test_report_number_tagged_as_something_else_gets_its_type(canonicalizer: EntityCanonicalizer) -> None:
+    text = "核验XYBG-20261129-00001"
+    wrong = _entity("application_id", text, "XYBG-20261129-00001")
+    assert _values(_parse(canonicalizer, text, [wrong])) == [("report_no", "XYBG-20261129-00001")]
+
+
+def test_report_numbers_are_never_codes_or_application_numbers() -> None:
+    spans = find_code_spans("XYBG-20261129-00001 和 YY-20261126-0003 和 91220202MA0Y3K7Q6L")
+    assert [(s.entity, s.value) for s in spans] == [
+        ("report_no", "XYBG-20261129-00001"),
+        ("application_id", "YY-20261126-0003"),
+        ("uscc", CODE),
+    ]
+
+
+def test_a_code_typed_in_groups_is_never_read_as_a_verification_code(canonicalizer: EntityCanonicalizer) -> None:
+    code = make_uscc("91", "220203", "MAJU8A6C")  # MAJU 8A6C alone would be a well-formed verification code
+    grouped = " ".join(code[i : i + 4] for i in range(0, 18, 4))  # 9122 0203 MAJU 8A6C ..
+    assert _values(_parse(canonicalizer, f"{grouped}有没有不良记录", [])) == [("uscc", code)]

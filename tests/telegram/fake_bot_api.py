@@ -1,7 +1,7 @@
 """A fake Telegram Bot API server over real HTTP, for end-to-end tests of the bridge.
 
 Implements what the bridge calls (getMe, getUpdates, deleteWebhook, setWebhook, sendMessage,
-sendPhoto, sendChatAction, answerCallbackQuery, editMessageText, editMessageReplyMarkup, getFile and
+sendPhoto, sendDocument (multipart upload: the file's name, type and bytes are kept), sendChatAction, answerCallbackQuery, editMessageText, editMessageReplyMarkup, getFile and
 file download) with the Bot API's request and answer shapes. Tests inject updates (a user typing,
 pressing a button, sending a file) and read every call the bot made.
 """
@@ -23,7 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.telegram.servers import ThreadedServer, wait_until
+from tests.support.processes import wait_until
+from tests.support.servers import ThreadedServer
 
 BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "信用助手", "username": "jl_credit_test_bot"}
 # Bot API parameters that are strings even when they look like JSON (PTB sends them raw).
@@ -34,6 +35,15 @@ STRING_PARAMS = {"text", "caption", "callback_query_id", "file_id", "url", "secr
 class Call:
     method: str
     params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file the bot uploaded (e.g. sendDocument's ``document``)."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass
@@ -217,7 +227,11 @@ class FakeBotAPI:
                 params.update(await request.json())
             else:
                 form = await request.form()
-                params.update({k: v for k, v in form.items() if isinstance(v, str)})
+                for key, value in form.items():
+                    if isinstance(value, str):
+                        params[key] = value
+                    else:  # an uploaded file (multipart): kept whole for the tests
+                        params[key] = UploadedFile(value.filename or "", value.content_type or "", await value.read())
         for key, value in list(params.items()):
             if isinstance(value, str) and key not in STRING_PARAMS:
                 with contextlib.suppress(ValueError):
@@ -312,6 +326,36 @@ class FakeBotAPI:
         return await self._send(
             int(p["chat_id"]), photo=photo, caption=p.get("caption"), reply_markup=p.get("reply_markup")
         )
+
+    async def _m_sendDocument(self, p: dict[str, Any]) -> Any:
+        upload = p.get("document")
+        if not isinstance(upload, UploadedFile) or not upload.data:
+            return JSONResponse(
+                {"ok": False, "error_code": 400, "description": "Bad Request: there is no document in the request"},
+                400,
+            )
+        if len(str(p.get("caption") or "").encode("utf-16-le")) // 2 > 1024:
+            return JSONResponse(
+                {"ok": False, "error_code": 400, "description": "Bad Request: message caption is too long"}, 400
+            )
+        with self._lock:
+            file_id = f"D{next(self._ids)}"
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": upload.filename,
+            "mime_type": upload.content_type,
+            "file_size": len(upload.data),
+        }
+        return await self._send(int(p["chat_id"]), document=document, caption=p.get("caption"))
+
+    def sent_documents(self, chat_id: int) -> list[tuple[UploadedFile, str | None]]:
+        """The files sent to ``chat_id`` with sendDocument that succeeded, with their captions."""
+        return [
+            (c.params["document"], c.params.get("caption"))
+            for c in self.calls_of("sendDocument", chat_id)
+            if "_result" in c.params
+        ]
 
     async def _m_sendChatAction(self, p: dict[str, Any]) -> Any:
         return True

@@ -5,37 +5,34 @@ reason, it does not skip. Selected by the ``rasa_e2e`` marker (``make test-teleg
 
 A user sends /start, presses a menu button, queries an entity by its code, files an objection through
 the dialogue (identity check with the one-time code included), attaches a PDF, and is notified on
-Telegram when staff decide the objection.
+Telegram when staff decide the objection; then gets a credit report as a document, verifies it in chat, and
+subscribes to and unsubscribes from credit reminders (issue 12).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
-from bot import runner
+from tests.support.processes import wait_until
+from tests.support.rasa_stack import rasa_stack as shared_rasa_stack
+from tests.support.rasa_stack import redis_db
 from tests.telegram.fake_bot_api import FakeBotAPI, User
 from tests.telegram.harness import (
     ASSISTANT_TOKEN,
     JIANGCHENG,
-    ROOT,
     STAFF_TOKEN,
     TG_SECRET,
     Backend,
     Bridge,
-    Process,
 )
-from tests.telegram.servers import free_port, wait_until
 
 pytestmark = pytest.mark.rasa_e2e
 
-RASA_BIN = ROOT / ".venv-rasa" / "bin"
 REDIS_DB = "5"  # a database of its own, emptied before the test
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 REASON = "这条处罚记录的当事人不是我们公司，我们从未收到过该处罚决定书，请核实更正。"
@@ -44,52 +41,12 @@ PREFERRED = ("确认提交", "同意", "是", "更正", "继续")
 AVOIDED = ("取消", "转人工", "不", "否", "再看")
 
 
-def redis_db() -> redis.Redis:
-    return redis.Redis(host="127.0.0.1", port=6379, db=int(REDIS_DB))
-
-
-def _model() -> Path:
-    models = sorted((ROOT / "models").glob("*.tar.gz")) if (ROOT / "models").is_dir() else []
-    if not (RASA_BIN / "rasa").exists():
-        pytest.fail(".venv-rasa/bin/rasa is missing: run `make install` (Rasa 3.6 needs Python 3.10).")
-    if not models:
-        pytest.fail("No trained Rasa model in models/: run `make train` before the rasa_e2e tests.")
-    return models[-1]
-
-
 @pytest.fixture(scope="module")
 def rasa_stack(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The action server and the Rasa server on free ports, started with the commands of `make up`
-    (bot.runner.services); yields Rasa's URL."""
-    _model()
+    """The real assistant (tests/support/rasa_stack.py) behind the bridge; yields Rasa's URL."""
     tmp = tmp_path_factory.mktemp("rasa")
-    env = {**os.environ, "CREDIT_BACKEND_URL": backend.url, "CREDIT_BACKEND_TOKEN": ASSISTANT_TOKEN}
-    env.update({name: secrets.token_urlsafe(32) for name in runner.SECRET_NAMES})  # never var/secrets.env
-    # The deployment's own endpoints: conversations in Redis shared by two Rasa workers, so every
-    # turn of the conversation below may land on either worker.
-    env.update(
-        ASSISTANT_CHANNEL_SECRET_TG=TG_SECRET,  # the bridge's secret (harness.Bridge)
-        ASSISTANT_BIND_HOST="127.0.0.1",
-        ACTIONS_PORT=str(free_port()),
-        RASA_PORT=str(free_port()),
-        RASA_REDIS_DB=REDIS_DB,
-        SANIC_WORKERS="2",
-    )
-    env.pop("RASA_API_TOKEN", None)
-    env["RASA_ENDPOINTS"] = runner.rasa_endpoints(env)
-    assert env["RASA_ENDPOINTS"] == "endpoints.yml", "Redis must be running at 127.0.0.1:6379 (.ci/run starts it)"
-    redis_db().flushdb()
-    services = {s.name: s for s in runner.services(env)}
-    actions = Process("actions", services["actions"].command, env, tmp).start()
-    rasa = Process("rasa", services["rasa"].command, env, tmp).start()
-    try:
-        actions.wait_healthy(services["actions"].health_url, 180)
-        rasa.wait_healthy(services["rasa"].health_url, 600)
-        yield services["rasa"].health_url.rstrip("/")
-    finally:
-        rasa.stop()
-        actions.stop()
-        print(f"--- actions log ---\n{actions.log()[-3000:]}\n--- rasa log ---\n{rasa.log()[-3000:]}", file=sys.stderr)
+    with shared_rasa_stack(tmp, backend.url, ASSISTANT_TOKEN, {"ASSISTANT_CHANNEL_SECRET_TG": TG_SECRET}, REDIS_DB) as url:
+        yield url
 
 
 @pytest.fixture
@@ -195,8 +152,31 @@ def test_full_conversation_on_telegram(bot_api: FakeBotAPI, backend: Backend, ra
     backend.decide(no, "accept", "已受理，正在核查")
     bot_api.wait_for_message(user.id, f"（{no}）有了新进展：核查中", timeout=60)
 
+    # Issue 12: the credit report as a document, checked in chat by its number and code; reminders on and off.
+    seen = len(bot_api.sent_texts(user.id))
+    bot_api.send_text(user, f"出一份{JIANGCHENG}的信用报告")
+    _, issued = bot_api.wait_for_message(user.id, "核验码：", after=seen, timeout=120)
+    number = re.search(r"报告编号：(XYBG-\d{8}-\d{5})", issued["text"]).group(1)
+    code = re.search(r"核验码：([2-9A-Z]{4}-[2-9A-Z]{4})", issued["text"]).group(1)
+    [(pdf, caption)] = wait_until(lambda: bot_api.sent_documents(user.id), 120, "the report as a document")
+    assert pdf.filename == f"信用报告-{number}.pdf" and pdf.data.startswith(b"%PDF") and number in (caption or "")
+    wait_until(lambda: not _typing_pending(bot_api, user.id), 120, "the report turn to finish")
+
+    seen = len(bot_api.sent_texts(user.id))
+    bot_api.send_text(user, f"核验报告 {number.lower().replace('-', '')} {code.lower()}")
+    bot_api.wait_for_message(user.id, "报告真实有效", after=seen, timeout=120)
+    wait_until(lambda: not _typing_pending(bot_api, user.id), 120, "the verification turn to finish")
+
+    seen = len(bot_api.sent_texts(user.id))
+    bot_api.send_text(user, "订阅信用提醒")
+    bot_api.wait_for_message(user.id, "订阅信用提醒。以后有以下情况", after=seen, timeout=120)
+    wait_until(lambda: not _typing_pending(bot_api, user.id), 120, "the subscription turn to finish")
+    seen = len(bot_api.sent_texts(user.id))
+    bot_api.send_text(user, "退订")
+    bot_api.wait_for_message(user.id, "已退订", after=seen, timeout=120)
+
     # The conversation lives in Redis (shared by both Rasa workers) as a list of events, not in a worker's memory.
-    stored = redis_db().lrange(f"credit:events:{sender}", 0, -1)
+    stored = redis_db(REDIS_DB).lrange(f"credit:events:{sender}", 0, -1)
     assert any(no.encode() in event for event in stored)
     # The one-time code was checked in its turn but is stored masked (assistant_core/tracker_store.py).
     assert codes and not any(code.encode() in event for code in codes for event in stored)
@@ -206,6 +186,8 @@ def test_full_conversation_on_telegram(bot_api: FakeBotAPI, backend: Backend, ra
 def _typing_pending(bot_api: FakeBotAPI, chat_id: int) -> bool:
     """True while the last thing the bot did in the chat was a chat action (an answer is still coming)."""
     calls = [
-        c for c in bot_api.calls if c.params.get("chat_id") == chat_id and c.method in ("sendChatAction", "sendMessage")
+        c
+        for c in bot_api.calls
+        if c.params.get("chat_id") == chat_id and c.method in ("sendChatAction", "sendMessage", "sendDocument")
     ]
     return bool(calls) and calls[-1].method == "sendChatAction"

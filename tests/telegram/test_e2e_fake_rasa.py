@@ -14,11 +14,12 @@ from pathlib import Path
 
 import httpx
 
+from bot import evidence
 from bot.telegram import texts
 from bot.telegram.mapping import CALLBACK_DATA_LIMIT, MESSAGE_LIMIT, utf16_len
+from tests.support.processes import free_port, wait_until
 from tests.telegram.fake_bot_api import FakeBotAPI, User
-from tests.telegram.harness import Backend, Bridge, FakeRasa
-from tests.telegram.servers import free_port, wait_until
+from tests.telegram.harness import JIANGCHENG, Backend, Bridge, FakeRasa
 
 LONG_PAYLOAD = '/inform{"uscc":"91220202MA0Y3K7Q6L","org_name":"吉林市江城建材有限公司","record_type":"行政处罚"}'
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
@@ -158,17 +159,17 @@ def test_documents_and_photos_become_evidence(
     ]
 
     bot_api.send_document(user, "情况说明.docx", "application/msword", b"PK\x03\x04")
-    bot_api.wait_for_message(user.id, texts.EVIDENCE_TYPE.format(filename="情况说明.docx"))
+    bot_api.wait_for_message(user.id, evidence.EVIDENCE_TYPE.format(filename="情况说明.docx"))
     big = bot_api.send_document(user, "扫描件.pdf", "application/pdf", PDF + b"0" * (10 * 1024 * 1024))
     bot_api.wait_for_message(user.id, "超过了10.0MB的上限")
     big_id = big["message"]["document"]["file_id"]
     assert big_id not in [c.params["file_id"] for c in bot_api.calls_of("getFile")]  # refused before download
     bot_api.send_document(user, "假的.pdf", "application/pdf", b"GIF89a not a pdf")
-    bot_api.wait_for_message(user.id, texts.EVIDENCE_TYPE.format(filename="假的.pdf"))
+    bot_api.wait_for_message(user.id, evidence.EVIDENCE_TYPE.format(filename="假的.pdf"))
     assert len(backend.application(no)["attachments"]) == 2
 
     bot_api.send_photo(stranger, JPEG)
-    bot_api.wait_for_message(stranger.id, texts.EVIDENCE_NO_APPLICATION)
+    bot_api.wait_for_message(stranger.id, evidence.EVIDENCE_NO_APPLICATION)
     assert fake_rasa.messages_from("tg:920010") == []  # files never go to Rasa
 
 
@@ -243,3 +244,55 @@ def _reachable(url: str) -> bool:
     except httpx.HTTPError:
         return False
     return True
+
+
+def test_credit_report_arrives_as_a_document(
+    bot_api: FakeBotAPI, fake_rasa: FakeRasa, bridge: Bridge, backend: Backend
+) -> None:
+    """Issue 12 (seed item 3): the document payload makes the bridge download the issued PDF from the backend with
+    its own token and send it with sendDocument; a report it cannot fetch is said in text; unknown custom payloads
+    are ignored."""
+    user = User(920010)
+    with backend.client() as client:
+        r = client.post(f"/entities/{JIANGCHENG}/reports")
+        assert r.status_code == 201, r.text
+        issued = r.json()
+        expected_pdf = client.get(backend.url + issued["download_path"]).content
+    assert expected_pdf.startswith(b"%PDF")
+    filename = f"信用报告-{issued['report_no']}.pdf"
+    document = {
+        "kind": "credit_report",
+        "report_no": issued["report_no"],
+        "code": issued["code"],
+        "filename": filename,
+        "caption": f"「{issued['name']}」公共信用信息报告（{issued['report_no']}）",
+    }
+    fake_rasa.script.update(
+        {
+            "出信用报告": [
+                {"text": f"报告编号：{issued['report_no']}\n核验码：{issued['code']}"},
+                {"custom": {"document": document}},
+                {"custom": {"poll": {"question": "?"}}},  # unknown: ignored
+                {"text": "还需要其他帮助吗？"},
+            ],
+            "再出一份": [
+                {"custom": {"document": {**document, "code": "AAAA-AAAA"}}},  # not the report's code
+            ],
+        }
+    )
+    bot_api.send_text(user, "出信用报告")
+    bot_api.wait_for_message(user.id, "还需要其他帮助吗？")
+    [(upload, caption)] = wait_until(lambda: bot_api.sent_documents(user.id), 30, "the report as a document")
+    assert upload.filename == filename
+    assert upload.data == expected_pdf
+    assert caption == document["caption"]
+    texts_sent = bot_api.sent_texts(user.id)
+    assert texts_sent.index(f"报告编号：{issued['report_no']}\n核验码：{issued['code']}") < texts_sent.index(
+        "还需要其他帮助吗？"
+    )
+    assert not any("poll" in t for t in texts_sent)
+
+    bot_api.send_text(user, "再出一份")
+    bot_api.wait_for_message(user.id, texts.DOCUMENT_FAILED)
+    assert len(bot_api.sent_documents(user.id)) == 1
+    assert bridge.alive()

@@ -1,9 +1,11 @@
-"""Which files are accepted as evidence, before and after download, and which application gets them."""
+"""Which files are accepted as evidence, before and after download, and which application gets them.
+
+The rules are shared by the channels (bot/evidence.py), so they are tested once here."""
 
 from __future__ import annotations
 
-from bot.telegram import texts
-from bot.telegram.evidence import (
+from bot import evidence as texts
+from bot.evidence import (
     IncomingFile,
     application_no_in,
     check_content,

@@ -162,3 +162,29 @@ def test_notification_button_asks_rasa_for_the_progress() -> None:
     assert button.text == texts.NOTIFICATION_BUTTON
     assert store.get(button.callback_data).payload == '/check_application{"application_id":"YY-20261126-0001"}'
     assert notification_markup(None, store) is None
+
+
+def test_document_payload_becomes_a_document_and_unknown_custom_is_ignored() -> None:
+    """The channel contract (issue 12): ``custom.document`` of kind credit_report is sent as a file; anything
+    else in ``custom`` is ignored, and the texts around it are kept in order."""
+    doc = {
+        "kind": "credit_report",
+        "report_no": "XYBG-20261129-00001",
+        "code": "ABCD-EFGH",
+        "filename": "信用报告-XYBG-20261129-00001.pdf",
+        "caption": "报" * 2000,
+    }
+    answers = [
+        {"text": "报告编号：XYBG-20261129-00001"},
+        {"custom": {"document": doc}},
+        {"custom": {"document": {**doc, "kind": "invoice"}}},
+        {"custom": {"document": {**doc, "code": None}}},
+        {"custom": "plain"},
+        {"text": "完"},
+    ]
+    result = outgoing(answers, MemoryButtonStore())
+    assert [m.text for m in result] == ["报告编号：XYBG-20261129-00001", None, "完"]
+    document = result[1].document
+    assert document is not None
+    assert (document.report_no, document.code, document.filename) == (doc["report_no"], doc["code"], doc["filename"])
+    assert utf16_len(document.caption) == 1024

@@ -13,11 +13,11 @@ import pytest
 from telegram import InlineKeyboardMarkup
 from telegram.error import Forbidden, NetworkError
 
-from bot.telegram.backend_client import BackendClient, BackendUnavailable
+from bot.backend_client import BackendClient, BackendUnavailable
 from bot.telegram.notifier import Notifier
 from bot.telegram.state import StateDB
+from tests.support.processes import free_port
 from tests.telegram.harness import ASSISTANT_TOKEN, Backend
-from tests.telegram.servers import free_port
 
 
 class Telegram:

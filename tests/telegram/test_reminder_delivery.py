@@ -13,10 +13,9 @@ import subprocess
 import uuid
 from datetime import date, timedelta
 
-from tests.support.processes import BACKEND_PYTHON, ROOT, TODAY
+from tests.support.processes import BACKEND_PYTHON, ROOT, TODAY, wait_until
 from tests.telegram.fake_bot_api import FakeBotAPI, User
 from tests.telegram.harness import JIANGCHENG, STAFF_TOKEN, Backend, Bridge
-from tests.telegram.servers import wait_until
 
 SENDER = "tg:920040"
 

@@ -1,8 +1,9 @@
-"""The credit backend's API as the bridge uses it (docs/api.md): applications, attachments, outbox."""
+"""The credit backend's API as the channels (Telegram, WeChat) use it (docs/api.md): applications, attachments, outbox, reports."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -33,6 +34,9 @@ class BackendClient:
         await self.client.aclose()
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> Any:
+        return (await self._response(method, url, **kwargs)).json()
+
+    async def _response(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             resp = await self.client.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
@@ -45,7 +49,14 @@ class BackendClient:
                 raise BackendError(resp.status_code, str(error["code"]), str(error["message"]))
             except (ValueError, KeyError, TypeError):
                 raise BackendError(resp.status_code, "HTTP_ERROR", resp.text[:200]) from None
-        return resp.json()
+        return resp
+
+    async def report_pdf(self, report_no: str, code: str) -> bytes:
+        """An issued credit report's PDF, by its number and verification code (what the assistant handed out)."""
+        resp = await self._response("GET", f"/reports/{quote(report_no)}.pdf", params={"code": code})
+        if not resp.content.startswith(b"%PDF"):
+            raise BackendUnavailable("the backend's report is not a PDF")
+        return resp.content
 
     async def applications(self, sender_id: str) -> list[dict[str, Any]]:
         """The sender's applications, newest first."""
