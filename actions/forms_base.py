@@ -9,6 +9,8 @@ Every form of the assistant validates through ``CreditFormValidation``. It gives
   (actions/flows/) also check that the sender is bound to the entity and otherwise hand over to
   ``binding_form`` (the generated rules start it, and resume the form after it);
 * corrections: a new code given while another question is open updates ``uscc``;
+* statements: a free-text question that wants a statement (a reason, a measure taken) takes one even when the
+  NLU took it for an FAQ question; only a question interrupts the form with the FAQ answer;
 * the final confirmation (``confirmed``) of every submission form.
 """
 
@@ -20,6 +22,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -54,6 +57,12 @@ EXPLANATIONS: dict[str, str] = {
     "verification_code": "这里需要报告页脚的8位核验码，形如 ABCD-EFGH，大小写、有没有短横线都可以。",
 }
 
+# A message with one of these asks something (Simplified and Traditional); a reason or a measure taken does not.
+QUESTION_MARKERS = (
+    "?", "吗", "嗎", "什么", "什麼", "怎么", "怎麼", "怎样", "怎樣", "如何", "多久", "多少", "多长", "多長", "几天",
+    "几个", "幾天", "幾個", "哪", "是否", "能否", "可否",
+    "有没有", "有沒有", "是不是", "能不能", "可不可以", "会不会", "會不會", "要不要", "为何", "為何", "啥", "咋",
+)
 YES_WORDS = ("确认", "是", "对", "好", "同意", "提交", "可以", "重试", "没问题", "签署", "接受", "已履行", "已经")
 NO_WORDS = ("不", "否", "没", "算了", "放弃", "别")
 
@@ -90,6 +99,29 @@ def yes_no(text: str) -> bool | None:
     if any(w in text for w in YES_WORDS):
         return True
     return None
+
+
+def looks_like_question(text: str) -> bool:
+    """Whether ``text`` asks something: a question mark (any width) or a question word (吗, 怎么, 多久, 哪, 是否…)."""
+    normal = unicodedata.normalize("NFKC", text)
+    return any(marker in normal for marker in QUESTION_MARKERS) or normal.rstrip().endswith("呢")
+
+
+def statement_answer(tracker: Tracker) -> tuple[str, str] | None:
+    """(slot, text) when the latest message answers the open free-text question although the NLU took it for an
+    FAQ question: the question wants a statement (``FormSlot.statement``) and the message asks nothing. Otherwise
+    the FAQ interrupts the form as usual (actions/flows/: INTERRUPTIONS)."""
+    slot = tracker.get_slot("requested_slot")
+    spec = flows.FORM_SLOTS.get(slot) if isinstance(slot, str) else None
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    # As typed (the user event), not the NLU's normalised text (full-width punctuation made ASCII).
+    typed = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    text = str(typed.get("text") or "").strip()
+    if spec is None or not spec.statement or intent != "faq" or not text or text.startswith("/"):
+        return None
+    if tracker.get_slot(slot) is not None or looks_like_question(text):
+        return None
+    return slot, text
 
 
 def latest_entity(tracker: Tracker, name: str) -> str | None:
@@ -142,6 +174,17 @@ class CreditFormValidation(FormValidationAction, ABC):
     def dynamic_slots(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
         """Override to add or drop questions depending on earlier answers."""
         return domain_slots
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Also a statement answering a free-text question that the NLU took for an FAQ question (the mapping's
+        ``not_intent`` left it out); it is validated like any other answer."""
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        answer = statement_answer(tracker)
+        if answer is not None:
+            events.append(SlotSet(*answer))
+        return events
 
     # -- accept / reject ---------------------------------------------------------------------
 

@@ -56,6 +56,9 @@ class FormSlot:
     entity: str | None = None
     #: Filled from these entities in any turn, inside or outside a form.
     anywhere: tuple[str, ...] = ()
+    #: The answer is a sentence in the user's own words (a reason, a measure taken): a statement that the NLU
+    #: takes for an FAQ question still answers it (actions/forms_base.py); only a question interrupts.
+    statement: bool = False
 
 
 #: Every slot a form asks, by name.
@@ -67,18 +70,18 @@ FORM_SLOTS: dict[str, FormSlot] = {
     "id_last4": FormSlot(),
     "authorization_letter": FormSlot(YES_NO),
     "info_category": FormSlot(entity="info_category"),
-    "reg_field_value": FormSlot(),
+    "reg_field_value": FormSlot(statement=True),
     "reg_truthful": FormSlot(YES_NO),
     "confirmed": FormSlot(YES_NO),
     "commitment_type": FormSlot(entity="commitment_type"),
-    "commitment_matter": FormSlot(),
-    "missing_materials": FormSlot(),
+    "commitment_matter": FormSlot(statement=True),
+    "missing_materials": FormSlot(statement=True),
     "materials_due": FormSlot(),
     "commitment_accepted": FormSlot(YES_NO),
     "record_id": FormSlot(entity="record_id"),
-    "objection_reason": FormSlot(),
+    "objection_reason": FormSlot(statement=True),
     "requested_outcome": FormSlot(entity="requested_outcome"),
-    "corrective_action": FormSlot(),
+    "corrective_action": FormSlot(statement=True),
     "obligations_fulfilled": FormSlot(YES_NO),
     "commitment_signed": FormSlot(YES_NO),
     # Checking a credit report (核验报告): number and code, both taken from any message that carries them.

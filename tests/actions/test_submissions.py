@@ -177,6 +177,26 @@ def test_objection_lists_records_as_buttons(chat: Chat, backend: BackendProcess)
     assert disputed["under_objection"] is True
 
 
+def test_a_reason_the_nlu_takes_for_an_faq_question_still_answers_the_reason_question(
+    chat: Chat, backend: BackendProcess
+) -> None:
+    """A business states what is wrong with the record; the model took the statement for an FAQ question about
+    objections. The open question wants a statement, so the statement answers it; a real question (with 多久)
+    still gets the FAQ answer and the question again (the form rejects, Rasa's rules answer the FAQ)."""
+    backend.bind(chat.sender_id, JIANGCHENG)
+    start(chat, "objection_form", "file_objection", JIANGCHENG, "我要提异议")
+    chat.answer("1")
+    assert chat.requested == "objection_reason"
+
+    question = chat.answer("异议一般多久能处理完？", intent="faq", slots={})
+    assert question.slot_events() == {} and chat.requested == "objection_reason"
+
+    reason = "该处罚记录的当事人登记有误，本店从未收到该处罚决定书，请核实更正。"
+    turn = chat.answer(reason, intent="faq", slots={})
+    assert turn.slot_events()["objection_reason"] == reason
+    assert chat.requested == "requested_outcome"
+
+
 def test_objection_does_not_offer_a_record_already_under_objection(chat: Chat, backend: BackendProcess) -> None:
     uscc = "93220221MA14XK2F29"
     backend.bind(chat.sender_id, uscc)
