@@ -212,6 +212,8 @@ def services(env: dict[str, str]) -> list[Service]:
             f"{console_url(env)}healthz",
             60,
         ),
+        # The conversation archive's consumer (docs/archive.md): Rasa's event stream → the backend's database.
+        Service("archive", [sys.executable, "-m", "credit_backend.archive", "consume"], "", 30),
         Service("telegram", [sys.executable, "-m", "bot.telegram"], "", 30),
         Service("wechat", [sys.executable, "-m", "bot.wechat"], f"{wechat_url(env)}healthz", 60),
     ]

@@ -14,6 +14,7 @@ from credit_backend.api import (
     audit,
     bindings,
     console_auth,
+    conversations,
     entities,
     errors,
     messaging,
@@ -71,6 +72,7 @@ def create_app() -> FastAPI:
         audit.router,
         queue.router,
         records.router,
+        conversations.router,
     ):
         app.include_router(router)
 

@@ -59,6 +59,28 @@ class Settings(BaseSettings):
     handoff_hours: str = "09:00-12:00,13:30-17:00"
     # Allows the ``dev-…`` tokens (a local demo); without it the backend refuses to start with them.
     demo: bool = False
+    # Conversation archive (issue 14, docs/archive.md): the Rasa server's event broker appends every stored event
+    # to a Redis stream; ``python -m credit_backend.archive consume`` writes them here.
+    # Off: ``consume`` exits at once (make up then runs no archiver); the stream keeps at most its cap.
+    archive_enabled: bool = True
+    # The Redis holding the stream and the live conversations; empty: the Rasa server's, from RASA_REDIS_HOST,
+    # RASA_REDIS_PORT, RASA_REDIS_DB and RASA_REDIS_PASSWORD (defaults 127.0.0.1, 6379, 2, none) as bot/runner.py sets them.
+    archive_redis_url: str = ""
+    archive_stream: str = "credit:archive"  # as endpoints.yml's event_broker names it
+    archive_group: str = "credit-archive"  # the consumer group of the archivers
+    archive_batch: int = Field(default=500, ge=1, le=10_000)  # stream entries per read (one transaction each)
+    # The live store's key prefix (endpoints.yml tracker_store key_prefix): retention deletes its keys too.
+    archive_tracker_prefix: str = "credit"
+    # Conversations whose last event is older than this many days are deleted by ``archive purge``.
+    archive_retention_days: int = Field(default=30, ge=1)
+    # Review filters: a typed message whose best intent is below this confidence, or whose best two intents are
+    # closer than this margin. The NLU's own fallback is at 0.55 / 0.1 (config.yml), so these catch the
+    # uncertain answers that were not turned into a clarifying question.
+    archive_low_confidence: float = Field(default=0.7, gt=0, le=1)
+    archive_small_margin: float = Field(default=0.15, ge=0, le=1)
+    # A form still open this many hours after a conversation's last event was abandoned (the Rasa session
+    # expires after 60 minutes: domain/domain.yml session_config).
+    archive_abandon_hours: float = Field(default=1.0, gt=0)
 
     def tokens_for(self, role: str) -> set[str]:
         raw = getattr(self, f"tokens_{role}")

@@ -11,6 +11,12 @@ from credit_backend.models.application import (
     RepairApplication,
 )
 from credit_backend.models.base import Base
+from credit_backend.models.conversations import (
+    Conversation,
+    ConversationEvent,
+    ConversationForm,
+    ConversationMessage,
+)
 from credit_backend.models.entity import Entity, Evaluation
 from credit_backend.models.identity import Binding, BindingChallenge
 from credit_backend.models.messaging import AuditEntry, Handoff, HandoffMessage, Notification
@@ -30,6 +36,10 @@ __all__ = [
     "BindingChallenge",
     "Commitment",
     "ConsoleSession",
+    "Conversation",
+    "ConversationEvent",
+    "ConversationForm",
+    "ConversationMessage",
     "CreditRecord",
     "Entity",
     "Evaluation",

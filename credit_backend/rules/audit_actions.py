@@ -6,6 +6,9 @@ from credit_backend.rules.vocabulary import APPLICATION_KINDS
 
 ACTION_LABELS: dict[str, str] = {
     "console_login": "工作台登录",
+    "view_conversations": "查看会话记录列表",
+    "view_conversation": "查看会话记录",
+    "review_conversation": "标记会话已复核",
     "console_login_failed": "工作台登录失败",
     "console_locked": "账号因密码错误被锁定",
     "console_logout": "工作台退出登录",
