@@ -51,7 +51,7 @@ class PrivateMember:
     (for methods) are the parameter names the project relies on, ``self``/``cls`` excluded.
     """
 
-    owner: str  # "module:Class"
+    owner: str  # "module:Class", or "module" for a module-level function
     name: str
     instance_args: tuple[Any, ...] | None = None  # None: a class member
     parameters: tuple[str, ...] | None = None
@@ -68,6 +68,9 @@ ACCESSED = (
     PrivateMember("rasa.shared.core.trackers:DialogueStateTracker", "_max_event_history", ("compat", [])),
     PrivateMember("rasa.shared.importers.rasa:RasaFileImporter", "_story_files", ()),
     PrivateMember("rasa.shared.importers.rasa:RasaFileImporter", "_conversation_test_files", ()),
+    PrivateMember(
+        "rasa.core.agent", "_pull_model_and_fingerprint", parameters=("model_server", "fingerprint", "model_directory")
+    ),
 )
 # Private hooks that project classes override (and call through ``super()``): Rasa must still call them
 # with these parameters.
@@ -83,13 +86,15 @@ OVERRIDDEN_HOOKS = (
         parameters=("event_broker", "new_events", "sender_id"),
     ),
 )
+# Module-level functions of Rasa that the project puts its own in place of (assistant_core/rasa_server.py:
+# a model pulled from the model server is loaded off the worker's event loop).
+REPLACED_FUNCTIONS = (PrivateMember("rasa.core.agent", "_update_model_from_server", parameters=("model_server", "agent")),)
 
 
-def resolve_owner(owner: str) -> type:
-    """The class named by ``module:Class``."""
+def resolve_owner(owner: str) -> Any:
+    """The class named by ``module:Class``, or the module named by ``module``."""
     module, _, name = owner.partition(":")
-    cls: type = getattr(importlib.import_module(module), name)
-    return cls
+    return getattr(importlib.import_module(module), name) if name else importlib.import_module(module)
 
 
 def member_problem(member: PrivateMember) -> str | None:
@@ -135,7 +140,7 @@ def require_rasa() -> None:
     import rasa
 
     check_version("rasa", rasa.__version__, TESTED_RASA)
-    problems = [p for p in map(member_problem, ACCESSED + OVERRIDDEN_HOOKS) if p is not None]
+    problems = [p for p in map(member_problem, ACCESSED + OVERRIDDEN_HOOKS + REPLACED_FUNCTIONS) if p is not None]
     if problems:
         raise RasaCompatibilityError(
             f"rasa {rasa.__version__} does not have the internals the assistant uses: " + "; ".join(problems)
@@ -181,3 +186,17 @@ def story_files(importer: RasaFileImporter) -> list[str]:
 def conversation_test_files(importer: RasaFileImporter) -> list[str]:
     """``RasaFileImporter._conversation_test_files``: the test story files among the training data paths."""
     return list(importer._conversation_test_files)
+
+
+async def pull_model_and_fingerprint(model_server: Any, fingerprint: str | None, directory: str) -> str | None:
+    """``rasa.core.agent._pull_model_and_fingerprint``: downloads the model server's model into ``directory`` unless
+    its ETag is ``fingerprint``; the new fingerprint, or None when there is nothing new."""
+    from rasa.core import agent
+
+    return await agent._pull_model_and_fingerprint(model_server, fingerprint, directory)
+
+
+def replace_function(member: PrivateMember, function: Any) -> None:
+    """Puts ``function`` in the place of one of REPLACED_FUNCTIONS (before Rasa's workers start)."""
+    assert member in REPLACED_FUNCTIONS, member
+    setattr(resolve_owner(member.owner), member.name, function)

@@ -1,6 +1,7 @@
 """Start, health-check and stop the services of a local deployment (``make up`` / ``make down``).
 
-Services: the credit backend (uvicorn), the Rasa action server, the Rasa server, the staff console
+Services: the credit backend (uvicorn), the Rasa action server, the model server (``training.model_server``: the
+registry's model in service, which Rasa's workers pull and swap without a restart), the Rasa server, the staff console
 (``bot.console``), with TELEGRAM_BOT_TOKEN the Telegram bridge and, with WECHAT_TOKEN, WECHAT_APPID and
 WECHAT_APPSECRET, the WeChat channel (``bot.wechat``, on WECHAT_LISTEN:WECHAT_PORT, 127.0.0.1:8700 by default, for a
 reverse proxy in front). Each runs in the background with its
@@ -35,6 +36,7 @@ SECRET_NAMES = (
     "ASSISTANT_CHANNEL_SECRET_WX",
     "ASSISTANT_WEB_SESSION_SECRET",
     "CONSOLE_SECRET",
+    "MODEL_SERVER_TOKEN",
 )
 
 
@@ -142,6 +144,7 @@ def rasa_endpoints(env: dict[str, str]) -> str:
     env.setdefault("RASA_REDIS_DB", "2")
     # Rasa refuses an endpoints file naming an unset variable; empty means a Redis without a password.
     env.setdefault("RASA_REDIS_PASSWORD", "")
+    model_server_settings(env)
     if redis_reachable(env["RASA_REDIS_HOST"], int(env["RASA_REDIS_PORT"])):
         # A Rasa turn is CPU-bound Python: one worker per core (2 on the reference machine).
         env.setdefault("SANIC_WORKERS", "2")
@@ -154,6 +157,15 @@ def rasa_endpoints(env: dict[str, str]) -> str:
     return "endpoints.local.yml"
 
 
+def model_server_settings(env: dict[str, str]) -> None:
+    """Where Rasa's workers pull the model in service from (endpoints.yml ``models:``), unless set: the model server
+    on 127.0.0.1:MODEL_SERVER_PORT (5006), every RASA_MODEL_PULL_SECONDS (10) seconds, with MODEL_SERVER_TOKEN."""
+    env.setdefault("MODEL_SERVER_PORT", "5006")
+    env.setdefault("RASA_MODEL_SERVER_URL", f"http://127.0.0.1:{env['MODEL_SERVER_PORT']}/model")
+    env.setdefault("RASA_MODEL_PULL_SECONDS", "10")
+    env.setdefault("MODEL_SERVER_TOKEN", "")  # the model server refuses to start without one: load_secrets sets it
+
+
 def services(env: dict[str, str]) -> list[Service]:
     backend_port = env.get("BACKEND_PORT", "8000")
     actions_port = env.get("ACTIONS_PORT", "5055")
@@ -162,6 +174,9 @@ def services(env: dict[str, str]) -> list[Service]:
     host = bind_host(env)
     # The HTTP API (trackers, events, actions, model) only with a token; the channels and GET / are always served.
     api = ["--enable-api", "--auth-token", env["RASA_API_TOKEN"]] if env.get("RASA_API_TOKEN") else []
+    models_port = env.get("MODEL_SERVER_PORT", "5006")
+    # MODEL_REGISTRY_DIR: another registry than models/registry (the tests' own, empty: models/assistant.tar.gz).
+    registry = ["--registry", env["MODEL_REGISTRY_DIR"]] if env.get("MODEL_REGISTRY_DIR") else []
     return [
         Service(
             "backend",
@@ -187,9 +202,19 @@ def services(env: dict[str, str]) -> list[Service]:
             120,
         ),
         Service(
+            "models",
+            [sys.executable, "-m", "training.model_server", "--host", "127.0.0.1", "--port", models_port, *registry],
+            f"http://127.0.0.1:{models_port}/healthz",
+            30,
+        ),
+        Service(
             "rasa",
             [
-                f"{rasa_bin}/rasa",
+                # `rasa run`, loading each model the model server hands it off the event loop (a switch never
+                # stops the worker's answers; assistant_core/rasa_server.py).
+                f"{rasa_bin}/python",
+                "-m",
+                "assistant_core.rasa_server",
                 "run",
                 "--interface",
                 host,
@@ -257,8 +282,11 @@ def up(names: list[str]) -> int:
     env = dict(os.environ)
     load_secrets(env)
     service_urls(env)
+    if "rasa" in names and "models" not in names:
+        names = [*names, "models"]  # Rasa loads its model from the model server
     if not names or "rasa" in names:
         env["RASA_ENDPOINTS"] = rasa_endpoints(env)
+    model_server_settings(env)
     chosen = [s for s in services(env) if not names or s.name in names]
     if not env.get("TELEGRAM_BOT_TOKEN") and any(s.name == "telegram" for s in chosen):
         chosen = [s for s in chosen if s.name != "telegram"]
@@ -308,6 +336,8 @@ def console_banner(env: dict[str, str]) -> str:
 
 
 def down(names: list[str]) -> int:
+    if "rasa" in names and "models" not in names:
+        names = [*names, "models"]
     for svc in reversed(services(dict(os.environ))):
         if names and svc.name not in names:
             continue
@@ -329,7 +359,7 @@ def down(names: list[str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["up", "down"])
-    parser.add_argument("services", nargs="*", help="backend, actions, rasa, console, telegram, wechat (default: all)")
+    parser.add_argument("services", nargs="*", help="backend, actions, models, rasa, console, telegram, wechat (default: all)")
     args = parser.parse_args()
     return up(args.services) if args.command == "up" else down(args.services)
 

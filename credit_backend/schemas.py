@@ -150,6 +150,17 @@ class _PasswordBody(_Body):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
+class AuditEventIn(_Body):
+    """What the console did outside the backend, for the audit log (issue 14: the admins' retraining loop)."""
+
+    action: Literal["annotate_example", "save_test_story", "start_retrain", "rollback_model"] = Field(
+        description="annotate_example 标注训练样例, save_test_story 保存测试故事, start_retrain 启动重新训练, "
+        "rollback_model 回滚模型"
+    )
+    target: str = Field(min_length=1, max_length=100, description="e.g. conversation 12 message 3, a model id")
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=20)
+
+
 class ConsoleLoginIn(_PasswordBody):
     """Log in to the staff console (issue 11)."""
 

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     archive_stream: str = "credit:archive"  # as endpoints.yml's event_broker names it
     archive_group: str = "credit-archive"  # the consumer group of the archivers
     archive_batch: int = Field(default=500, ge=1, le=10_000)  # stream entries per read (one transaction each)
+    # After a batch smaller than archive_batch, the archiver waits this long before reading again, so that a busy
+    # conversation is derived again once per pause rather than once per turn (make bench-archive measures it).
+    archive_linger_ms: int = Field(default=2000, ge=0, le=60_000)
+    # The archiver's niceness (0–19): on a host shared with the Rasa workers, serving comes first.
+    archive_nice: int = Field(default=10, ge=0, le=19)
     # The live store's key prefix (endpoints.yml tracker_store key_prefix): retention deletes its keys too.
     archive_tracker_prefix: str = "credit"
     # Conversations whose last event is older than this many days are deleted by ``archive purge``.

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot.console.backend import UNAVAILABLE_MESSAGE, BackendUnavailable, ConsoleBackendError, make_client
 from bot.console.rasa import StaffRasaClient
 from bot.console.security import (
+    CSP,
     CSRF_MESSAGE,
     EXPIRED_MESSAGE,
     SESSION_COOKIE,
@@ -34,10 +35,6 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 NOT_FOUND_MESSAGE = "您访问的页面不存在，请从导航重新进入。"
 INTERNAL_MESSAGE = "控制台出现内部错误，操作未完成。请稍后重试；如果问题持续，请联系系统管理员。"
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "frame-src 'self'; object-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'"
-)
 
 
 def wants_json(request: Request) -> bool:

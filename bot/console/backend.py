@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 SESSION_HEADER = "X-Console-Session"
 UNAVAILABLE_MESSAGE = "后台服务暂时无法访问，请稍后重试；如果问题持续，请联系系统管理员。"
 GENERIC_MESSAGE = "后台服务返回了错误，操作未完成。"
+AUDIT_EVENTS = "/api/v1/audit/events"  # the admin actions the console performs itself (issue 14)
 # Codes that mean "the console session is gone": the user must log in again.
 SESSION_CODES = {"SESSION_EXPIRED", "AUTH_REQUIRED"}
 
@@ -108,6 +109,11 @@ class Backend:
     async def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
         """POST ``json`` → the decoded JSON (None for an empty answer, e.g. 204)."""
         return _json(await self.request("POST", path, json=json, **kwargs))
+
+    async def audit(self, action: str, target: str, **details: Any) -> None:
+        """Record in the backend's audit log an admin action the console performs itself (writing training data,
+        a test story, starting a retrain, a rollback), as the signed-in admin."""
+        await self.request("POST", AUDIT_EVENTS, json={"action": action, "target": target, "details": details})
 
     async def delete(self, path: str) -> Any:
         """DELETE ``path`` → the decoded JSON (None for 204)."""

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+
+# The project root: data/, domain/, tests/stories/ and models/ of the admins' retraining loop live under it.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _flag(value: str | None) -> bool:
@@ -23,6 +27,7 @@ class ConsoleSettings:
     port: int = 8600
     backend_timeout: float = 15.0
     rasa_timeout: float = 60.0
+    project_root: Path = PROJECT_ROOT
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ConsoleSettings:
@@ -40,4 +45,5 @@ class ConsoleSettings:
             cookie_secure=_flag(env.get("CONSOLE_COOKIE_SECURE")),
             bind_host=env.get("CONSOLE_BIND_HOST") or cls.bind_host,
             port=int(env.get("CONSOLE_PORT") or cls.port),
+            project_root=Path(env.get("CONSOLE_PROJECT_ROOT") or PROJECT_ROOT),
         )

@@ -21,6 +21,7 @@ class PageContext(Protocol):
     account: Any
     csrf: str
 
+
 # (label, href, admin only): the header navigation; the current page is marked aria-current="page".
 NAV: list[tuple[str, str, bool]] = [
     ("柜台助手", "/counter", False),
@@ -30,6 +31,9 @@ NAV: list[tuple[str, str, bool]] = [
     ("账号管理", "/admin/accounts", True),
     ("验证码发件箱", "/admin/outbox", True),
     ("审计日志", "/admin/audit", True),
+    ("会话复核", "/admin/conversations", True),
+    ("数据统计", "/admin/analytics", True),
+    ("模型管理", "/admin/models", True),
 ]
 
 

@@ -7,11 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from credit_backend.api.deps import AdminCaller, ReadSession
+from credit_backend.api.deps import AdminCaller, DbSession, ReadSession
 from credit_backend.api.errors import COMMON_ERRORS, error_responses
 from credit_backend.clock import today
 from credit_backend.errors import invalid_field
-from credit_backend.responses import AuditPage
+from credit_backend.models import AuditEntry
+from credit_backend.responses import AuditItem, AuditPage
+from credit_backend.schemas import AuditEventIn
 from credit_backend.services import audit_log
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], responses=error_responses(*COMMON_ERRORS, 403))
@@ -72,3 +74,13 @@ def audit_csv(session: ReadSession, _: AdminCaller, f: Filter) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.post("/audit/events", response_model=AuditItem, status_code=201)
+def audit_event(session: DbSession, who: AdminCaller, body: AuditEventIn) -> dict[str, Any]:
+    """Records what an admin did in the console outside the backend (annotating an example into the training
+    data, saving a test story, starting a retrain, rolling back a model), as the caller."""
+    entry = AuditEntry(role=who.role, actor=who.actor, action=body.action, target=body.target, details=body.details)
+    session.add(entry)
+    session.commit()
+    return audit_log.entry_view(entry)

@@ -109,9 +109,20 @@ class ConversationFormRun(ResponseModel):
     turns: int
 
 
+class ConversationStep(ResponseModel):
+    """One event a Rasa story needs: a user message (``message_id``), an action (``name``), a slot set (``name``,
+    ``value``) or a form (de)activated (``name``, null when none is active)."""
+
+    kind: Literal["user", "action", "slot", "active_loop"]
+    name: str | None
+    value: Any
+    message_id: int | None
+
+
 class ConversationDetail(ConversationItem):
     messages: list[ConversationMessageView]
     transcript: list[ConversationLine]
+    steps: list[ConversationStep]
     forms: list[ConversationFormRun]
     low_confidence: float
     small_margin: float
@@ -250,7 +261,8 @@ def list_conversations(
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail, responses=error_responses(404))
 def conversation(session: DbSession, who: AdminCaller, conversation_id: ConversationId) -> dict[str, Any]:
-    """One conversation: each user message with its prediction, the transcript, the form runs (audited)."""
+    """One conversation: each user message with its prediction, the transcript, the form runs and the steps a
+    test story of it needs (audited)."""
     return conversations.detail(session, conversation_id, role=who.role, actor=who.actor, now=clock.now())
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -57,11 +58,15 @@ def consume(args: argparse.Namespace) -> int:
         settings.archive_group,
         args.consumer,
         settings.archive_batch,
+        settings.archive_linger_ms / 1000,
     )
     if args.once:
         totals = archiver.drain()
     else:
         logging.getLogger("credit_backend.archive").info("archiving %s into the database", settings.archive_stream)
+        # Off the request path also on a shared host: when the CPU is short, the Rasa workers come first and the
+        # archive catches up when they are idle.
+        os.nice(settings.archive_nice)
         totals = archiver.run(consumer.stop_on_signals())
     print(
         f"已归档事件 {totals.stored} 条（重复 {totals.duplicates} 条，无法识别 {totals.malformed} 条，{totals.batches} 批）。"

@@ -71,10 +71,15 @@ class Archiver:
         group: str,
         consumer: str | None = None,
         batch: int = 500,
+        linger: float = 0.0,
     ) -> None:
         self.red, self.sessions, self.stream, self.group = red, sessions, stream, group
         self.consumer = consumer or f"{socket.gethostname()}-archiver"
         self.batch = batch
+        # After a batch that did not fill, wait this long before reading again: a conversation is derived again
+        # from all its events each time it gains some (ingest.py), so reading every turn as it arrives would
+        # derive a busy conversation once per turn; lingering derives it once per pause, with the turns in between.
+        self.linger = linger
         self.totals = Totals()
 
     def ensure_group(self) -> None:
@@ -138,6 +143,8 @@ class Archiver:
                     entries = self._read("0", None) or self._claim() or self._read(">", BLOCK_MS)
                     self.handle(entries)
                     pause = 1.0
+                    if entries and len(entries) < self.batch and self.linger:
+                        stop.wait(self.linger)
             except (redis.RedisError, OSError, SQLAlchemyError) as error:
                 log.error("archive: %s: %s; trying again in %.0f s", type(error).__name__, error, pause)
             except Exception:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credit_backend.archive import queries
+from credit_backend.archive import flags, queries
 from credit_backend.archive.flags import SERVICE_LABELS
 from credit_backend.errors import NotFound
 from credit_backend.models import Conversation, ConversationEvent, ConversationForm, ConversationMessage
@@ -116,15 +116,25 @@ def message_view(m: ConversationMessage, t: queries.Thresholds) -> dict[str, Any
     }
 
 
-def _transcript(session: Session, conversation_id: int, message_ids: dict[int, int]) -> list[dict[str, Any]]:
-    """The user's and the assistant's lines in order; a user line names its message."""
-    lines = []
-    events = session.execute(
+EventRow = tuple[int, str, datetime, dict[str, Any]]  # event id, type, time, Rasa's event dict
+
+
+def _events(session: Session, conversation_id: int) -> list[EventRow]:
+    """The conversation's stored events in the order they happened."""
+    rows = session.execute(
         select(ConversationEvent.id, ConversationEvent.type, ConversationEvent.at, ConversationEvent.data)
-        .where(ConversationEvent.conversation_id == conversation_id, ConversationEvent.type.in_(("user", "bot")))
+        .where(ConversationEvent.conversation_id == conversation_id)
         .order_by(ConversationEvent.stream_ms, ConversationEvent.stream_seq)
     ).all()
+    return [(event_id, kind, at, data) for event_id, kind, at, data in rows]
+
+
+def _transcript(events: list[EventRow], message_ids: dict[int, int]) -> list[dict[str, Any]]:
+    """The user's and the assistant's lines in order; a user line names its message."""
+    lines = []
     for event_id, kind, at, data in events:
+        if kind not in ("user", "bot"):
+            continue
         buttons = (data.get("data") or {}).get("buttons") if kind == "bot" else None
         lines.append(
             {
@@ -138,8 +148,26 @@ def _transcript(session: Session, conversation_id: int, message_ids: dict[int, i
     return lines
 
 
+def _steps(events: list[EventRow], message_ids: dict[int, int]) -> list[dict[str, Any]]:
+    """What a Rasa story of the conversation needs, in order: each user message (by id), each action the
+    assistant ran (not listening or the session start), each slot set and each form (de)activated
+    (training/stories.py turns them into a test story)."""
+    steps: list[dict[str, Any]] = []
+    for event_id, kind, _, data in events:
+        if kind == "user" and event_id in message_ids:
+            steps.append({"kind": "user", "name": None, "value": None, "message_id": message_ids[event_id]})
+        elif kind == "action" and data.get("name") not in (None, flags.LISTEN_ACTION, flags.SESSION_START_ACTION):
+            steps.append({"kind": "action", "name": str(data["name"]), "value": None, "message_id": None})
+        elif kind == "slot" and data.get("name"):
+            steps.append({"kind": "slot", "name": str(data["name"]), "value": data.get("value"), "message_id": None})
+        elif kind == "active_loop":
+            steps.append({"kind": "active_loop", "name": data.get("name") or None, "value": None, "message_id": None})
+    return steps
+
+
 def detail(session: Session, conversation_id: int, *, role: str, actor: str, now: datetime) -> dict[str, Any]:
-    """One conversation: every user message with its prediction, the transcript and the form runs (audited)."""
+    """One conversation: every user message with its prediction, the transcript, the form runs and the story
+    steps (audited)."""
     c = session.get(Conversation, conversation_id)
     if c is None:
         raise NotFound("没有找到这段会话，可能已按保存期限删除。", code="CONVERSATION_NOT_FOUND")
@@ -157,10 +185,13 @@ def detail(session: Session, conversation_id: int, *, role: str, actor: str, now
     audit(session, role, actor, "view_conversation", f"conversation:{c.id}", sender_id=c.sender_id)
     session.commit()
     abandoned = queries.is_abandoned(c, now, t)
+    events = _events(session, c.id)
+    message_ids = {m.event_id: m.id for m in messages}
     return {
         **conversation_view(c, now, t, next((m.text[:PREVIEW_CHARS] for m in messages if m.typed), "")),
         "messages": [message_view(m, t) for m in messages],
-        "transcript": _transcript(session, c.id, {m.event_id: m.id for m in messages}),
+        "transcript": _transcript(events, message_ids),
+        "steps": _steps(events, message_ids),
         "forms": [
             {
                 "form": r.form,

@@ -171,3 +171,29 @@ def test_only_admins_see_the_outbox_and_looking_is_audited(client, session, worl
     _outbox(client)
     views = client.get(f"{API}/audit", params={"action": "view_code_outbox"}, headers=ADMIN).json()["items"]
     assert [(v["actor"], v["details"]) for v in views] == [("admin", {"codes": 0})]
+
+
+def test_console_actions_outside_the_backend_are_audited_as_the_admin(client, session, staff_accounts):
+    """The console records annotating, saving a story, retraining and rolling back under the admin's name."""
+    admin = session_headers(client, "admin01", ADMIN_PASSWORD)
+    body = {
+        "action": "annotate_example",
+        "target": "conversation 12 message 3",
+        "details": {"intent": "query_credit", "path": "data/nlu/services.yml", "status": "written"},
+    }
+    r = client.post(f"{API}/audit/events", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    assert r.json()["actor"] == "staff:admin01" and r.json()["action_label"] == "标注训练样例"
+    listed = client.get(f"{API}/audit", params={"action": "annotate_example"}, headers=ADMIN).json()["items"]
+    assert [(i["actor"], i["target"], i["details"]["path"]) for i in listed] == [
+        ("staff:admin01", "conversation 12 message 3", "data/nlu/services.yml")
+    ]
+
+
+def test_only_admins_record_console_actions_and_only_known_ones(client, session, staff_accounts):
+    body = {"action": "rollback_model", "target": "20261129-1700", "details": {}}
+    assert client.post(f"{API}/audit/events", json=body, headers=STAFF).status_code == 403
+    assert client.post(f"{API}/audit/events", json=body, headers=ASSISTANT).status_code == 403
+    unknown = client.post(f"{API}/audit/events", json={**body, "action": "decide_correct"}, headers=ADMIN)
+    assert_error(unknown, 400, "VALIDATION_ERROR", "处理操作")
+    assert session.query(AuditEntry).filter(AuditEntry.action.in_(["rollback_model", "decide_correct"])).count() == 0

@@ -143,6 +143,7 @@ class ConsoleStack(Stack):
             raise AssertionError("models/assistant.tar.gz is missing: run `make train` before the console suite.")
         self.assistant_started = True
         self.start_service("actions")
+        self.start_service("models")
         self.start_service("rasa")
 
     def stop(self) -> None:
@@ -150,7 +151,7 @@ class ConsoleStack(Stack):
             self.bridge.stop()
         if self.bot_api is not None:
             self.bot_api.stop()
-        for name in ("console", "rasa", "actions", "backend"):
+        for name in ("console", "rasa", "models", "actions", "backend"):
             self.stop_service(name)
 
     def logs(self) -> str:

@@ -26,6 +26,7 @@ from bot import runner
 from tests.actions.harness import ASSISTANT_TOKEN, BackendProcess
 from tests.core.support import MODEL, ROOT
 from tests.support.processes import Process, free_port
+from tests.support.rasa_stack import model_server_settings, start_model_server
 
 STACK_REDIS_DB = "8"
 JIANGCHENG = "91220202MA0Y3K7Q6L"
@@ -70,6 +71,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         RASA_PORT=str(free_port()),
         RASA_REDIS_DB=STACK_REDIS_DB,
         SANIC_WORKERS="1",
+        **model_server_settings(tmp),
     )
     env["RASA_ENDPOINTS"] = runner.rasa_endpoints(env)
     if env["RASA_ENDPOINTS"] != "endpoints.yml":
@@ -77,6 +79,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     services = {s.name: s for s in runner.services(env)}
     result = Stack(backend, env, services)
     result.red.flushdb()
+    models = start_model_server(services, env, tmp)
     actions = Process("actions", services["actions"].command, env, tmp).start()
     rasa = Process("rasa", services["rasa"].command, env, tmp).start()
     try:
@@ -86,6 +89,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         rasa.stop()
         actions.stop()
+        models.stop()
         backend.stop()
         result.red.flushdb()
         print(f"--- actions log ---\n{actions.log()[-3000:]}\n--- rasa log ---\n{rasa.log()[-3000:]}", file=sys.stderr)

@@ -40,6 +40,7 @@ from bot.signing import sign, signed_headers, verify
 from tests.core.support import MODEL
 from tests.support.hung_server import HungServer
 from tests.support.processes import BACKEND_PYTHON, ROOT, DemoBackend, Process, free_port
+from tests.support.rasa_stack import model_server_settings, start_model_server
 
 GREETING = "你好"
 QUERY = "帮我查一下91220202MA0Y3K7Q6L的信用情况"  # runs a custom action
@@ -177,17 +178,22 @@ def rasa(tmp_path_factory: pytest.TempPathFactory, desk: DemoBackend) -> Iterato
         CREDIT_BACKEND_TOKEN=DESK_TOKENS["assistant"],
         RASA_ENDPOINTS="endpoints.local.yml",
         SANIC_WORKERS="1",
+        **model_server_settings(tmp),
     )
+    runner.model_server_settings(env)
     for name in ("RASA_API_TOKEN", "ASSISTANT_MAX_MESSAGE_CHARS", "ASSISTANT_WEB_SESSION_TTL"):
         env.pop(name, None)
-    [service] = [s for s in runner.services(env) if s.name == "rasa"]
+    services = {s.name: s for s in runner.services(env)}
+    service = services["rasa"]
     assert "--enable-api" not in service.command
+    models = start_model_server(services, env, tmp)
     process = Process("rasa", service.command, env, tmp).start()
     try:
         process.wait_healthy(service.health_url, 600)
         yield Rasa(service.health_url.rstrip("/"), env)
     finally:
         process.stop()
+        models.stop()
         print(f"--- rasa log ---\n{process.log()[-4000:]}", file=sys.stderr)
 
 

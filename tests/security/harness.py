@@ -31,6 +31,7 @@ import redis
 
 from bot import runner
 from tests.support.processes import BACKEND_PYTHON, ROOT, TODAY, Process, free_port
+from tests.support.rasa_stack import model_server_settings
 
 REDIS_DB = 7  # the security suite's own Redis database, emptied when the stack starts
 MODEL = ROOT / "models" / "assistant.tar.gz"
@@ -85,6 +86,7 @@ def stack_env(tmp: Path) -> dict[str, str]:
         SANIC_WORKERS="2",
         **SECRETS,
     )
+    env.update(model_server_settings(tmp))
     env["CREDIT_BACKEND_URL"] = f"http://127.0.0.1:{env['BACKEND_PORT']}"
     return env
 
@@ -136,7 +138,7 @@ class Stack:
         assert self.env["RASA_ENDPOINTS"] == "endpoints.yml", "Redis must run at 127.0.0.1:6379 (.ci/run starts it)"
         self.redis().flushdb()
         make_demo_city(self.env)
-        for name in ("backend", "actions", "rasa"):
+        for name in ("backend", "actions", "models", "rasa"):
             self.start_service(name)
         return self
 
@@ -153,7 +155,7 @@ class Stack:
             process.stop()
 
     def stop(self) -> None:
-        for name in ("rasa", "actions", "backend"):
+        for name in ("rasa", "models", "actions", "backend"):
             self.stop_service(name)
 
     def logs(self) -> str:

@@ -1,5 +1,5 @@
-"""The real assistant for the channels' ``rasa_e2e`` tests: the action server and the Rasa server (two workers,
-conversations in Redis), started with the commands of ``make up`` (bot.runner.services) on free ports.
+"""The real assistant for the channels' ``rasa_e2e`` tests: the action server, the model server and the Rasa server
+(two workers, conversations in Redis), started with the commands of ``make up`` (bot.runner.services) on free ports.
 
 Needs the trained model in models/ and .venv-rasa; without them the test FAILS with the reason, it does not skip.
 """
@@ -31,6 +31,20 @@ def model() -> Path:
     return models[-1]
 
 
+def model_server_settings(tmp: Path) -> dict[str, str]:
+    """The environment of a test's model server (service "models"): a free port and an empty registry of the
+    test's own, so Rasa is served models/assistant.tar.gz whatever the developer promoted in models/registry.
+    Set it before ``runner.rasa_endpoints(env)``, which derives Rasa's RASA_MODEL_SERVER_URL from it."""
+    return {"MODEL_SERVER_PORT": str(free_port()), "MODEL_REGISTRY_DIR": str(tmp / "model-registry")}
+
+
+def start_model_server(services: dict[str, runner.Service], env: dict[str, str], tmp: Path) -> Process:
+    """Starts the model server and waits until it answers: Rasa loads its first model from it."""
+    process = Process("models", services["models"].command, env, tmp).start()
+    process.wait_healthy(services["models"].health_url, services["models"].timeout)
+    return process
+
+
 def redis_db(db: str) -> redis.Redis:
     return redis.Redis(host="127.0.0.1", port=6379, db=int(db))
 
@@ -53,12 +67,14 @@ def rasa_stack(
         RASA_PORT=str(free_port()),
         RASA_REDIS_DB=redis_db_number,
         SANIC_WORKERS="2",
+        **model_server_settings(tmp),
     )
     env.pop("RASA_API_TOKEN", None)
     env["RASA_ENDPOINTS"] = runner.rasa_endpoints(env)
     assert env["RASA_ENDPOINTS"] == "endpoints.yml", "Redis must be running at 127.0.0.1:6379 (.ci/run starts it)"
     redis_db(redis_db_number).flushdb()
     services = {s.name: s for s in runner.services(env)}
+    models = start_model_server(services, env, tmp)
     actions = Process("actions", services["actions"].command, env, tmp).start()
     rasa = Process("rasa", services["rasa"].command, env, tmp).start()
     try:
@@ -68,4 +84,5 @@ def rasa_stack(
     finally:
         rasa.stop()
         actions.stop()
+        models.stop()
         print(f"--- actions log ---\n{actions.log()[-3000:]}\n--- rasa log ---\n{rasa.log()[-3000:]}", file=sys.stderr)

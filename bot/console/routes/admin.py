@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import httpx
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -137,7 +138,12 @@ async def audit(request: Request, ctx: AdminPage, page: int = 1) -> Response:
 async def audit_csv(request: Request, ctx: AdminPage) -> Response:
     """The backend's CSV export with the same filters (UTF-8 with BOM), as a download."""
     resp = await ctx.backend.request("GET", "/api/v1/audit.csv", params=audit_filters(request))
-    disposition = resp.headers.get("content-disposition") or 'attachment; filename="audit.csv"'
+    return csv_download(resp, "audit.csv")
+
+
+def csv_download(resp: httpx.Response, filename: str) -> Response:
+    """A backend's CSV export passed on as a download (its own file name when it gives one)."""
+    disposition = resp.headers.get("content-disposition") or f'attachment; filename="{filename}"'
     return Response(
         resp.content,
         media_type=resp.headers.get("content-type", "text/csv; charset=utf-8"),

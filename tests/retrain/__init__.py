@@ -1,0 +1,1 @@
+"""Retraining with a gate, the model registry and promotion without downtime (issue 14)."""

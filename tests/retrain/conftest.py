@@ -1,0 +1,81 @@
+"""The one training run of the suite: the real retrain command on a copy of the training inputs with most examples
+of two intents removed, into a registry of its own (session-scoped: the promotion test reuses its models).
+
+The copy also trains DIET and the ResponseSelector for TRAINING_EPOCHS instead of config.yml's 60: a quarter of
+the suite's longest step on two cores; the model stays good enough to hold the promotion test's conversations."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.processes import ROOT
+from training.registry import Registry
+
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+SERVICE_MODEL = ROOT / "models" / "assistant.tar.gz"
+# Intents the promotion test's conversations never use (they query, issue and verify reports, and greet).
+WEAKENED = ("subscribe_reminders", "unsubscribe_reminders")
+KEPT_EXAMPLES = 2  # `rasa data validate --fail-on-warnings` refuses an intent without examples
+TRAINING_EPOCHS = 15
+
+
+@dataclass(frozen=True)
+class Retrained:
+    registry: Registry
+    result: subprocess.CompletedProcess[str]
+    seconds: float
+
+
+def copy_training_inputs(target: Path) -> Path:
+    """config.yml, domain/, data/, tests/nlu/ and tests/stories/ (assistant_nlu is imported from the repo)."""
+    shutil.copy2(ROOT / "config.yml", target / "config.yml")
+    for folder in ("domain", "data", "tests/nlu", "tests/stories"):
+        shutil.copytree(ROOT / folder, target / folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def weaken(project: Path) -> None:
+    """Keeps KEPT_EXAMPLES examples of each WEAKENED intent in data/nlu/services.yml; TRAINING_EPOCHS."""
+    config = project / "config.yml"
+    text, edits = re.subn(r"(?m)^(    epochs: )\d+$", rf"\g<1>{TRAINING_EPOCHS}", config.read_text(encoding="utf-8"))
+    assert edits >= 2, "config.yml no longer sets the epochs of DIET and the ResponseSelector"
+    config.write_text(text, encoding="utf-8")
+    path = project / "data" / "nlu" / "services.yml"
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for block in content["nlu"]:
+        if block.get("intent") in WEAKENED:
+            lines = [line for line in block["examples"].splitlines() if line.strip()]
+            assert len(lines) > 10, f"{block['intent']} has too few examples to weaken"
+            block["examples"] = "\n".join(lines[:KEPT_EXAMPLES]) + "\n"
+    path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def retrained(tmp_path_factory: pytest.TempPathFactory) -> Retrained:
+    """`make retrain`'s command on the weakened copy; the registry starts empty, so the retrain first imports
+    and evaluates models/assistant.tar.gz (the model in service), then trains, evaluates and gates the candidate."""
+    if not SERVICE_MODEL.exists():
+        pytest.fail(f"{SERVICE_MODEL} is missing: run `make train` first")
+    tmp = tmp_path_factory.mktemp("retrain")
+    (tmp / "project").mkdir()
+    project = copy_training_inputs(tmp / "project")
+    weaken(project)
+    registry = Registry(project, tmp / "registry")
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            str(RASA_PYTHON), "-m", "training.retrain", "run",
+            "--project-root", str(project), "--registry", str(registry.directory),
+            "--service-model", str(SERVICE_MODEL),
+        ],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=3600,
+    )  # fmt: skip
+    return Retrained(registry, result, time.monotonic() - started)
