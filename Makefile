@@ -23,8 +23,8 @@ MODEL := models/assistant.tar.gz
 # The browser of the console's tests: Debian's chromium package, never a downloaded one.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-wechat test-rasa test-telegram-rasa test-wechat-rasa test-security test-console test-contract lint \
-	flows validate train evaluate demo demo-data up down telegram wechat console jobs bench bench-backend bench-console clean
+.PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-wechat test-rasa test-telegram-rasa test-wechat-rasa test-security test-console test-assistant test-training test-contract lint \
+	flows validate train evaluate demo demo-data up down telegram wechat console jobs bench bench-archive bench-backend bench-console clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -46,7 +46,7 @@ $(RASA_VENV)/.installed: pyproject.toml
 	$(RASA_PY) -m pip install -q -e '.[rasa]' 'pytest>=8,<9'  # pytest 9 needs packaging>=24; Rasa pins <21
 	touch $@
 
-test: install lint test-backend test-contract test-telegram test-wechat test-rasa test-telegram-rasa test-wechat-rasa test-security test-console ## run every test suite (README: the test command)
+test: install lint test-backend test-contract test-telegram test-wechat test-rasa test-telegram-rasa test-wechat-rasa test-security test-console test-assistant test-training test-retrain ## run every test suite (README: the test command)
 
 test-backend: test-sqlite test-postgres ## backend suite on SQLite and on PostgreSQL
 
@@ -67,8 +67,9 @@ test-telegram: $(VENV)/.installed ## Telegram bridge: mapping, notifier and fake
 test-rasa: validate $(MODEL) ## Rasa: data validation, NLU components, evaluation goals, test stories, actions
 	mkdir -p results
 	$(RASA_PY) -m pytest tests/nlu tests/core -q -p no:cacheprovider
-	@# The goal is intent accuracy 0.95 (0.9595 at the last training; runs on intermediate data and configs gave 0.942–0.961), so CI guards against regressions at 0.93.
-	$(RASA_PY) scripts/nlu_eval.py --model $(MODEL) --check --min-intent-accuracy 0.93 --show-errors 0 --json results/nlu_eval.json
+	@# The goal is intent accuracy 0.96 on each held-out set (issue 13); the model of 2026-11-29 gives 0.938 (eval_intents),
+	@# 0.920 (eval_faq) and 0.877 (eval_personas, written independently), so CI guards against regressions at 0.85 per set.
+	$(RASA_PY) scripts/nlu_eval.py --model $(MODEL) --check --min-intent-accuracy 0.85 --show-errors 0 --json results/nlu_eval.json
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
 	$(RASA_PY) -m pytest tests/actions -q -p no:cacheprovider
 
@@ -84,9 +85,27 @@ test-wechat-rasa: $(VENV)/.installed $(MODEL) ## the WeChat channel end to end w
 test-security: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) ## the attacks of docs/security.md against the stack of `make up`
 	$(PY) -m pytest tests/security -q -p no:cacheprovider
 
+test-assistant: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) ## names as users write them: 200+ demo entities by full name and without the region prefix through the real assistant (Redis db 14)
+	$(PY) -m pytest tests/assistant -q -p no:cacheprovider
+
+test-training: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) ## annotation, personal-data scrubbing, test stories from conversations (Rasa validate + story replay)
+	$(PY) -m pytest tests/training -q -p no:cacheprovider -k "not rasa"
+	$(RASA_PY) -m pytest tests/training -q -p no:cacheprovider -k rasa
+
 test-console: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) ## the staff console in Debian's chromium (Playwright) against the real stack; screenshots in var/screenshots/console/
 	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is missing: apt-get install chromium fonts-noto-cjk (.ci/run does)."; exit 1; }
 	CONSOLE_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/console -q -p no:cacheprovider
+
+.PHONY: retrain rollback test-retrain
+
+retrain: $(RASA_VENV)/.installed ## validate, train, evaluate; promote only a model not worse than the one in service (models/registry)
+	$(RASA_PY) -m training.retrain run
+
+rollback: $(RASA_VENV)/.installed ## put the previously promoted model back in service (Rasa's workers switch at their next pull)
+	$(RASA_PY) -m training.retrain rollback
+
+test-retrain: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) ## the gate, the registry, one real retrain refused, a promotion during 16 conversations (Redis db 13)
+	$(PY) -m pytest tests/retrain -q -p no:cacheprovider
 
 flows: ## regenerate the forms and form rules declared in actions/flows/ (domain/, data/rules/)
 	$(PYTHON) -m actions.flows generate
@@ -102,8 +121,24 @@ $(MODEL): $(RASA_SOURCES) | $(RASA_VENV)/.installed
 	$(RASA) train --domain domain --out models --fixed-model-name assistant
 	touch $@
 
-evaluate: $(MODEL) ## print NLU intent accuracy, macro-F1 and entity F1 on the held-out sets
+.PHONY: evaluate-nlu evaluate-task-start evaluate-cv
+
+evaluate: evaluate-nlu evaluate-task-start evaluate-cv ## every NLU figure: held-out sets, task start (real assistant), cross-validation
+
+evaluate-nlu: $(MODEL) ## intent accuracy, macro-F1, FAQ topic accuracy, entity F1 on each held-out set and all together
 	$(RASA_PY) scripts/nlu_eval.py --model $(MODEL)
+
+evaluate-task-start: $(VENV)/.installed $(MODEL) ## first messages through the real assistant: does the wanted service start? (Redis db 11)
+	$(PY) scripts/task_start_eval.py
+
+# Rasa's cross-validation of the NLU pipeline (config.yml, CV_EPOCHS epochs) on data/nlu: one model per fold,
+# trained in turn, so it is the slowest part of `make evaluate`; `make evaluate-cv` runs it alone.
+CV_FOLDS ?= 3
+CV_EPOCHS ?= 60
+evaluate-cv: $(RASA_VENV)/.installed ## Rasa's NLU cross-validation (CV_FOLDS=3 folds, CV_EPOCHS=60) on data/nlu; reports in results/cv
+	$(RASA_PY) scripts/nlu_eval.py --write-cv-config results/cv/config.yml --cv-epochs $(CV_EPOCHS)
+	$(RASA) test nlu --nlu data --domain domain --config results/cv/config.yml --cross-validation --folds $(CV_FOLDS) --out results/cv --no-plot
+	$(RASA_PY) scripts/nlu_eval.py --cv-summary results/cv
 
 telegram: $(VENV)/.installed ## run the Telegram bridge (needs TELEGRAM_BOT_TOKEN; see docs/telegram.md)
 	@test -n "$$TELEGRAM_BOT_TOKEN" || { echo "Set TELEGRAM_BOT_TOKEN (create a bot with @BotFather, see docs/telegram.md)"; exit 1; }
@@ -139,6 +174,9 @@ jobs: $(VENV)/.installed ## run the daily jobs once for today on the demo databa
 
 bench: install $(DEMO_DB) $(MODEL) ## benchmark the assistant through the REST channel (greet vs query, 16 concurrent)
 	$(DEMO_ENV) $(PY) scripts/bench_assistant.py
+
+bench-archive: install $(DEMO_DB) $(MODEL) ## the conversation archive's cost: make bench's concurrent run with the archive off and on, alternating
+	$(DEMO_ENV) $(PY) scripts/bench_archive.py
 
 bench-backend: $(VENV)/.installed ## benchmark profile lookups and name search on 1,000,000 entities
 	$(PY) -m credit_backend.bench.backend

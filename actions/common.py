@@ -1,32 +1,21 @@
-"""Help menu, fallback clarification, cancel and the context-aware entity question."""
+"""Help menu, fallback clarification (with the disambiguation's choices), cancel and the context-aware entity
+question (which first offers the entity just queried)."""
 
 from __future__ import annotations
 
 import re
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import flows, texts
+from actions import disambiguation, flows, texts
 from actions.backend import BackendError, BackendUnavailable, get_client
-from actions.forms_base import sender_id
+from actions.faq import REMEMBERED_SLOT
+from actions.flows.labels import MENU_BUTTONS
+from actions.forms_base import OFFER_BUTTONS, OFFERED_SLOT, entity_to_offer, sender_id
 from actions.submission import reset_flow, retry_pending_submission
-
-MENU_BUTTONS = [
-    {"title": "查询信用状况", "payload": "/query_credit"},
-    {"title": "验证企业身份", "payload": "/bind_entity"},
-    {"title": "自愿注册信用信息", "payload": "/voluntary_registration"},
-    {"title": "作出信用承诺", "payload": "/make_commitment"},
-    {"title": "提出异议", "payload": "/file_objection"},
-    {"title": "申请信用修复", "payload": "/apply_repair"},
-    {"title": "查询办理进度", "payload": "/check_application"},
-    {"title": "出具信用报告", "payload": "/request_credit_report"},
-    {"title": "核验信用报告", "payload": "/verify_report"},
-    {"title": "订阅信用提醒", "payload": "/subscribe_reminders"},
-    {"title": "转人工", "payload": "/human_handoff"},
-]
 
 RETRY_WORDS = re.compile(r"重试|再试|重新提交|再提交|再交")
 NOTHING_PENDING = "好的。还有需要随时告诉我，也可以说“帮助”查看我能办的业务。"
@@ -65,7 +54,8 @@ class ActionShowHelp(Action):
 
 
 class ActionClarify(Action):
-    """Fallback: ask the user to rephrase, with the main choices as buttons.
+    """Fallback: when the NLU was unsure (nlu_fallback), outside a form, its best intents as buttons
+    (actions/disambiguation.py); otherwise ask the user to rephrase, with the main choices as buttons.
 
     While a submission waits for a retry, "重试"/"再试一次" is understood here too.
     """
@@ -78,6 +68,12 @@ class ActionClarify(Action):
             events = retry_pending_submission(dispatcher, tracker, domain)
             if events is not None:
                 return events
+        offered = [] if tracker.active_loop.get("name") else disambiguation.choices(
+            tracker.latest_message or {}, tracker.get_slot(REMEMBERED_SLOT)
+        )
+        if offered:
+            dispatcher.utter_message(text=texts.WHICH_ONE, buttons=disambiguation.buttons(offered))
+            return []
         dispatcher.utter_message(text=texts.CLARIFY, buttons=MENU_BUTTONS[:4] + MENU_BUTTONS[6:])
         return []
 
@@ -93,8 +89,20 @@ class ActionCancel(Action):
         return reset_flow()
 
 
+def entity_label(uscc: str) -> str:
+    """The entity's name for the offer, or its code when the backend cannot say."""
+    try:
+        check = get_client().check_uscc(uscc)
+    except (BackendUnavailable, BackendError):
+        return uscc
+    return str((check.get("entity") or {}).get("name") or uscc)
+
+
 class ActionAskUscc(Action):
-    """The entity question, worded for the active flow (actions/flows/); a submission offers bound entities."""
+    """The entity question, worded for the active flow (actions/flows/); a submission offers bound entities.
+
+    Right after a query, a flow that continues with the entity queried asks first "为「X」办理…吗？" (是 / 换一个主体;
+    the answer is read in actions/forms_base.py, ``reply_to_offer``)."""
 
     def name(self) -> str:
         return "action_ask_uscc"
@@ -102,13 +110,19 @@ class ActionAskUscc(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         form = tracker.active_loop.get("name") or ""
         flow = flows.flow_of(form)
+        offer = entity_to_offer(tracker, flow)
+        if offer and flow:
+            dispatcher.utter_message(text=f"为「{entity_label(offer)}」办理{flow.label}吗？", buttons=OFFER_BUTTONS)
+            return [SlotSet(OFFERED_SLOT, offer)]
+        # Asked again (another entity wanted, or a wrong answer): the offer is over.
+        events: list[EventType] = [SlotSet(OFFERED_SLOT, None)] if tracker.get_slot(OFFERED_SLOT) else []
         if flow and flow.uscc_question:
             buttons = []
             last = tracker.get_slot("last_uscc")
             if last and form != flows.BINDING_FORM:
                 buttons = [{"title": f"再看 {last}", "payload": f'/inform{{"uscc":"{last}"}}'}]
             dispatcher.utter_message(text=flow.uscc_question, buttons=buttons)
-            return []
+            return events
         try:
             bound = get_client().bindings(sender_id(tracker))
         except (BackendUnavailable, BackendError):
@@ -119,7 +133,7 @@ class ActionAskUscc(Action):
         ]
         text = SUBMIT_QUESTION + ("\n您已验证身份的主体：" if buttons else "")
         dispatcher.utter_message(text=text, buttons=buttons)
-        return []
+        return events
 
 
 class ActionRetrySubmission(Action):

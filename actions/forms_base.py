@@ -8,6 +8,9 @@ Every form of the assistant validates through ``CreditFormValidation``. It gives
   one-character suggestions are shown), a name is searched; flows declared with ``needs_binding``
   (actions/flows/) also check that the sender is bound to the entity and otherwise hand over to
   ``binding_form`` (the generated rules start it, and resume the form after it);
+* context: after a query, a flow that asks for the entity first offers the entity just queried ("为「X」办理…吗？",
+  是 / 换一个主体: ``entity_to_offer``, ``reply_to_offer``); 是 takes it (and the binding check still applies), 换一个
+  asks the question again, a name or code answers it;
 * corrections: a new code given while another question is open updates ``uscc``;
 * statements: a free-text question that wants a statement (a reason, a measure taken) takes one even when the
   NLU took it for an FAQ question; only a question interrupts the form with the FAQ answer;
@@ -29,6 +32,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import flows
 from actions.backend import BackendError, BackendUnavailable, get_client
+from actions.entity_names import look_up_name, name_to_search, not_a_name_text
 from actions.messages import entity_buttons, unavailable_text, uscc_problem_text
 
 CODE_LIKE = re.compile(r"[0-9A-Z]{15,20}")
@@ -65,6 +69,16 @@ QUESTION_MARKERS = (
 )
 YES_WORDS = ("确认", "是", "对", "好", "同意", "提交", "可以", "重试", "没问题", "签署", "接受", "已履行", "已经")
 NO_WORDS = ("不", "否", "没", "算了", "放弃", "别")
+
+#: The slot holding the entity the entity question offered (``entity_to_offer``), until the next answer.
+OFFERED_SLOT = "offered_uscc"
+#: The answers to "为「X」办理…吗？": intents, so a tap and a typed 是 / 不是 are understood alike (``reply_to_offer``).
+OFFER_BUTTONS = [{"title": "是", "payload": "/affirm"}, {"title": "换一个主体", "payload": "/deny"}]
+#: Words of a short reply that wants another entity than the one offered (换一个、换别的、另一家、不是这家).
+CHANGE_WORDS = re.compile("换|别的|另一|其他|其它|不是")
+#: Replies to the offer up to these lengths may be a typed 换一个 or 是 that the NLU did not take for deny / affirm;
+#: longer ones are an answer to the question (a name: "是老张家饺子馆" names another entity).
+SHORT_CHANGE, SHORT_YES = 8, 4
 
 
 def sender_id(tracker: Tracker) -> str:
@@ -107,16 +121,25 @@ def looks_like_question(text: str) -> bool:
     return any(marker in normal for marker in QUESTION_MARKERS) or normal.rstrip().endswith("呢")
 
 
+def typed_text(tracker: Tracker) -> str:
+    """The latest user message as typed (the user event), not the NLU's normalised text."""
+    typed = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    return str(typed.get("text") or "").strip()
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
 def statement_answer(tracker: Tracker) -> tuple[str, str] | None:
     """(slot, text) when the latest message answers the open free-text question although the NLU took it for an
     FAQ question: the question wants a statement (``FormSlot.statement``) and the message asks nothing. Otherwise
     the FAQ interrupts the form as usual (actions/flows/: INTERRUPTIONS)."""
     slot = tracker.get_slot("requested_slot")
     spec = flows.FORM_SLOTS.get(slot) if isinstance(slot, str) else None
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-    # As typed (the user event), not the NLU's normalised text (full-width punctuation made ASCII).
-    typed = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
-    text = str(typed.get("text") or "").strip()
+    intent = latest_intent(tracker)
+    # As typed, not normalised (full-width punctuation made ASCII).
+    text = typed_text(tracker)
     if spec is None or not spec.statement or intent != "faq" or not text or text.startswith("/"):
         return None
     if tracker.get_slot(slot) is not None or looks_like_question(text):
@@ -127,6 +150,46 @@ def statement_answer(tracker: Tracker) -> tuple[str, str] | None:
 def latest_entity(tracker: Tracker, name: str) -> str | None:
     """Value of an entity in the latest user message."""
     return next(tracker.get_latest_entity_values(name), None)
+
+
+def names_an_entity(tracker: Tracker) -> bool:
+    """The latest message carries a code or a name."""
+    return latest_entity(tracker, "uscc") is not None or latest_entity(tracker, "org_name") is not None
+
+
+def started_this_turn(tracker: Tracker, form: str) -> bool:
+    """``form`` was activated after the latest user message (Rasa passes the activation to the first question)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "active_loop" and event.get("name") == form:
+            return True
+    return False
+
+
+def entity_to_offer(tracker: Tracker, flow: flows.Flow | None) -> str | None:
+    """The entity of the last query (``last_uscc``), offered when a flow that continues with it asks for its entity the
+    first time (the form started with this message) and the message named none."""
+    last = tracker.get_slot("last_uscc")
+    if not last or flow is None or not flow.offers_last_entity or names_an_entity(tracker):
+        return None
+    return str(last) if started_this_turn(tracker, flow.form) else None
+
+
+def reply_to_offer(tracker: Tracker) -> bool | None:
+    """The answer to "为「X」办理…吗？": True takes X, False wants another entity not named yet, None is an answer
+    to the entity question itself (a name or a code, or anything else)."""
+    if names_an_entity(tracker):
+        return None
+    intent = latest_intent(tracker)
+    if intent in ("affirm", "deny", flows.START_THAT_SERVICE):  # "那就办吧" goes ahead with the entity offered
+        return intent != "deny"
+    text = typed_text(tracker)
+    if not text or is_button_noise(text) or len(text) > SHORT_CHANGE:
+        return None
+    if CHANGE_WORDS.search(text):
+        return False
+    return yes_no(text) if len(text) <= SHORT_YES else None
 
 
 def previous_slot_value(tracker: Tracker, slot: str) -> Any:
@@ -185,6 +248,22 @@ class CreditFormValidation(FormValidationAction, ABC):
         if answer is not None:
             events.append(SlotSet(*answer))
         return events
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """An answer to the offered entity (``entity_to_offer``): 是 validates the offered entity like a typed code,
+        换一个 clears the question (asked again, without the offer); anything else is validated as it is."""
+        offered = tracker.get_slot(OFFERED_SLOT)
+        if not offered or tracker.get_slot("requested_slot") != "uscc":
+            return await super().get_validation_events(dispatcher, tracker, domain)
+        done = SlotSet(OFFERED_SLOT, None)
+        reply = reply_to_offer(tracker)
+        if reply is False:
+            return [SlotSet("uscc", None), done]
+        if reply is True:
+            tracker.add_slots([SlotSet("uscc", offered)])  # the candidate validate_uscc sees
+        return [*await super().get_validation_events(dispatcher, tracker, domain), done]
 
     # -- accept / reject ---------------------------------------------------------------------
 
@@ -317,22 +396,20 @@ class CreditFormValidation(FormValidationAction, ABC):
                 problem, buttons = code_problem(check, code)
                 return self.reject("uscc", dispatcher, tracker, problem, buttons)
             return self.accept("uscc", entity["uscc"], entity_name=entity.get("name"))
-        if len(text) < 2:
+        # The whole name the user wrote (actions/entity_names.py), not only the piece the slot got.
+        name = name_to_search(text, tracker, asking=tracker.get_slot("requested_slot") == "uscc")
+        if name is None:
+            return self.reject("uscc", dispatcher, tracker, not_a_name_text(text))
+        if len(name) < 2:
             return self.reject("uscc", dispatcher, tracker, "请告诉我主体名称（至少两个字）或统一社会信用代码。")
-        found = client.search_entities(text, limit=10)
-        items = found.get("items") or []
-        if not items:
-            return self.reject(
-                "uscc",
-                dispatcher,
-                tracker,
-                f"没有找到名称包含“{text}”的主体。请换个叫法，或直接提供统一社会信用代码。",
-            )
-        if len(items) == 1:
-            return self.accept("uscc", items[0]["uscc"], entity_name=items[0].get("name"))
-        total = found.get("total") or len(items)
-        more = f"（共{total}个，先列出前5个）" if total > 5 else ""
-        dispatcher.utter_message(text=f"找到多个名称包含“{text}”的主体{more}，请选择：", buttons=entity_buttons(items))
+        lookup = look_up_name(client, name)
+        if lookup.entity is not None:
+            if lookup.message:
+                dispatcher.utter_message(text=lookup.message)
+            return self.accept("uscc", lookup.entity["uscc"], entity_name=lookup.entity.get("name"))
+        if not lookup.buttons:
+            return self.reject("uscc", dispatcher, tracker, lookup.message)
+        dispatcher.utter_message(text=lookup.message, buttons=lookup.buttons)
         return {"uscc": None}
 
     def binding_check(

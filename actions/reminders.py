@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from actions import texts
 from actions.api_types import BindingView, SubscriptionView
 from actions.backend import BackendError, BackendUnavailable, CreditBackend, get_client
+from actions.entity_names import name_to_search, named_in
 from actions.forms_base import latest_entity, sender_id
 from actions.messages import unavailable_text
 from credit_backend.rules.vocabulary import REMINDER_KINDS
@@ -36,13 +37,15 @@ def subscribed_text(name: str) -> str:
 
 
 def _named(items: list[Any], tracker: Tracker) -> list[Any]:
-    """The items (bindings or subscriptions) the latest message names by code or by (part of) the name."""
+    """The items (bindings or subscriptions) the latest message names by code or by name (whole, part, without its
+    region prefix or with one wrong character; actions/entity_names.py)."""
     code = latest_entity(tracker, "uscc")
     if code:
         return [item for item in items if item["uscc"] == code]
-    name = latest_entity(tracker, "org_name")
+    piece = latest_entity(tracker, "org_name")
+    name = name_to_search(piece, tracker, asking=False) if piece else None
     if name:
-        return [item for item in items if name in (item.get("name") or "")]
+        return named_in(items, name)
     return items
 
 

@@ -8,6 +8,11 @@ is applicable once it has matched further back than its own length), so this pol
 of the last ``n + 1`` turns and predicts exactly as RulePolicy does. One state more than the longest
 rule keeps a ``conversation_start`` rule from matching a window that merely begins like a conversation.
 
+Right after its fallback action (action_clarify) the policy waits for the user. RulePolicy would predict
+the fallback again for a turn no rule covers (the state after it is just as unknown), up to Rasa's
+limit of ten actions in one turn; Rasa's own fallback action escapes this by reverting the user's
+message, ours answers and keeps it.
+
 `rasa train` warns that "RulePolicy is not included": its check compares the policy class exactly. The
 default rules (restart, back, session start) are RulePolicy's own and work here as well (tests/core).
 """
@@ -16,8 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.generator import TrackerWithCachedStates
@@ -89,3 +96,21 @@ class RecentTurnsRulePolicy(RulePolicy):
         if turns is not None and not isinstance(tracker, TrackerWithCachedStates):
             tracker = _RecentTurns(tracker, turns)  # type: ignore[assignment]
         return super()._prediction_states(tracker, domain, use_text_for_last_user_input, rule_only_data)
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """RulePolicy's prediction, except action_listen instead of the fallback action right after it."""
+        prediction = super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs)
+        fallback = self.config["core_fallback_action_name"]
+        if tracker.latest_action_name != fallback or prediction.max_confidence_index != domain.index_for_action(
+            fallback
+        ):
+            return prediction
+        listen = [0.0] * domain.num_actions
+        listen[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        return PolicyPrediction(listen, self.__class__.__name__, self.priority)

@@ -12,13 +12,20 @@ Runs after the extractors (DIET, RegexEntityExtractor, EntitySynonymMapper):
 * remaining ``uscc`` / ``application_id`` values are canonicalised as far as possible; one that
   cannot be a code at all (DIET tagging 不良 as a ``uscc``) is dropped;
 * overlapping entities of one type (DIET and a lookup table finding the same word) are merged,
-  keeping a synonym-mapped value, else the lookup-table match, else the longer span.
+  keeping a synonym-mapped value, else the lookup-table match, else the longer span;
+* ``org_name`` pieces become whole names (credit_backend/rules/org_names.py): overlapping or adjacent pieces, and
+  pieces with a few name characters between them, are one name (DIET tags 昌邑区桦皮厂村股份 / 合作社 in
+  昌邑区桦皮厂村股份经济合作社, and Rasa would fill the slot with the last piece); a region prefix before and a
+  legal-form ending after a piece belong to it; a sector word, a place or a nickname alone is dropped.
+
+Nothing here is trained: the rules apply at inference to any model whose pipeline has this component.
 
 A code with a wrong check character stays a ``uscc`` entity: the backend explains what is wrong.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -39,6 +46,9 @@ from rasa.shared.nlu.training_data.message import Message
 
 from assistant_nlu.codes import CODE_TYPES, CodeSpan, canonical_value, find_code_spans, plausible_code
 from assistant_nlu.normalizer import UNMASKED_TEXT
+from credit_backend.rules.org_names import merge_name_spans
+
+ORG_NAME = "org_name"
 
 
 def _overlaps(entity: dict[str, Any], span: CodeSpan) -> bool:
@@ -115,7 +125,43 @@ def canonicalize_entities(
                     EXTRACTOR: processor,
                 }
             )
+    result = whole_org_names(text, result, mark)
     return sorted(result, key=lambda e: (e.get(ENTITY_ATTRIBUTE_START) or 0, e.get(ENTITY_ATTRIBUTE_END) or 0))
+
+
+def whole_org_names(
+    text: str, entities: list[dict[str, Any]], mark: Callable[[dict[str, Any]], None]
+) -> list[dict[str, Any]]:
+    """``org_name`` pieces replaced by the whole names they belong to (``merge_name_spans``); a piece that stays
+    as it was keeps its entity (and a synonym-mapped value), a merged or extended name takes its text."""
+    pieces = [
+        e
+        for e in entities
+        if e.get(ENTITY_ATTRIBUTE_TYPE) == ORG_NAME
+        and isinstance(e.get(ENTITY_ATTRIBUTE_START), int)
+        and isinstance(e.get(ENTITY_ATTRIBUTE_END), int)
+    ]
+    if not text:
+        return entities
+    others = [e for e in entities if not any(e is p for p in pieces)]
+    names = []
+    for start, end in merge_name_spans(text, [(p[ENTITY_ATTRIBUTE_START], p[ENTITY_ATTRIBUTE_END]) for p in pieces]):
+        same = next((p for p in pieces if (p[ENTITY_ATTRIBUTE_START], p[ENTITY_ATTRIBUTE_END]) == (start, end)), None)
+        if same is not None:
+            names.append(same)
+            continue
+        inside = [p for p in pieces if start <= p[ENTITY_ATTRIBUTE_START] and p[ENTITY_ATTRIBUTE_END] <= end]
+        first = inside[0] if inside else {ENTITY_ATTRIBUTE_TYPE: ORG_NAME, EXTRACTOR: "EntityCanonicalizer"}
+        entity = {
+            **first,
+            "processors": list(first.get("processors") or []),
+            ENTITY_ATTRIBUTE_START: start,
+            ENTITY_ATTRIBUTE_END: end,
+            ENTITY_ATTRIBUTE_VALUE: text[start:end],
+        }
+        mark(entity)
+        names.append(entity)
+    return others + names
 
 
 def _preference(entity: dict[str, Any]) -> tuple[int, int, int]:
@@ -147,7 +193,8 @@ def _same_entity(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class EntityCanonicalizer(GraphComponent, EntityExtractorMixin):
-    """Rewrites ``uscc``/``application_id`` entities to canonical values and adds missed ones."""
+    """Rewrites ``uscc``/``application_id`` entities to canonical values and adds missed ones; makes ``org_name``
+    entities whole names."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:

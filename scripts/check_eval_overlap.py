@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 from assistant_nlu.text import normalize_text  # noqa: E402
 
 TRAIN = sorted((ROOT / "data/nlu").glob("*.yml"))
-EVAL = [ROOT / "tests/nlu/eval_intents.yml", ROOT / "tests/nlu/eval_faq.yml"]
+# Every held-out set: the NLU evaluation sets (eval_*.yml) and the task-start suite (task_start.yml).
+EVAL = [*sorted((ROOT / "tests/nlu").glob("eval_*.yml")), ROOT / "tests/nlu/task_start.yml"]
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 MIN_CHARS = 5
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)

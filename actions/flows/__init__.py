@@ -2,8 +2,10 @@
 
 A flow is one Rasa form and everything around it: the intent that starts it, its questions (the form's
 required slots), the label users and staff read ("您正在办理“信用修复”", the hand-off summary, "我们继续办理…"
-after identity binding), whether the sender must be bound to the entity first, and, for submissions, the
-application kind and API path, the summary shown before the confirmation and the submit action.
+after identity binding), the title of the button that starts it (menu, FAQ answers, disambiguation), the FAQ
+topics that explain it (their answers end with that button, and "那我现在就申请" then starts it), whether the
+sender must be bound to the entity first, and, for submissions, the application kind and API path, the summary
+shown before the confirmation and the submit action.
 
 The Rasa files that only repeat these facts are generated from here by ``actions/flows/generate.py``
 (``make flows``, ``python -m actions.flows generate``; ``--check`` fails when they are stale).
@@ -21,6 +23,12 @@ YES_NO = "yes_no"  # affirm / deny, or a free-text yes or no
 
 #: The form that verifies the sender's identity; flows with ``needs_binding`` hand over to it and resume.
 BINDING_FORM = "binding_form"
+
+#: "那我现在就申请" after an FAQ answer: the action decides which flow the answer was about and sets the slot, which
+#: the generated rules read to start that flow's form (actions/faq.py).
+START_THAT_SERVICE = "start_that_service"
+START_THAT_SERVICE_ACTION = "action_start_that_service"
+SERVICE_TO_START = "service_to_start"
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,7 @@ class Flow:
     form: str
     intent: str  # starts the form
     label: str  # the one name users and staff read
+    title: str  # the button that starts it ("申请信用修复")
     slots: tuple[str, ...]  # the form's required slots, in order
     final_action: str  # runs when the form completes
     needs_binding: bool = False  # the sender must be bound to the entity (else: binding_form, then resume)
@@ -117,6 +126,12 @@ class Flow:
     scratch_slots: tuple[str, ...] = ()
     #: Questions asked only at the counter, of staff senders (``staff:<account>``); others skip them.
     counter_slots: tuple[str, ...] = ()
+    #: The FAQ topics (faq/<topic>, data/responses/faq.yml) that explain this service: outside a form their answer
+    #: is followed by this flow's button, and "那我现在就申请" (start_that_service) right after starts it
+    #: (actions/faq.py).
+    faq_topics: tuple[str, ...] = ()
+    #: After a query about an entity, the entity question offers that entity first ("为「X」办理…吗？").
+    offers_last_entity: bool = True
 
 
 FLOWS: tuple[Flow, ...] = (
@@ -125,8 +140,11 @@ FLOWS: tuple[Flow, ...] = (
         form="query_form",
         intent="query_credit",
         label="信用查询",
+        title="查询信用状况",
         slots=("uscc",),
         final_action="action_query_credit",
+        # The query offers the last entity as a "再看" button instead: a new query is usually about another one.
+        offers_last_entity=False,
         uscc_question="请告诉我要查询的主体名称或统一社会信用代码。",
     ),
     Flow(
@@ -134,8 +152,10 @@ FLOWS: tuple[Flow, ...] = (
         form="report_form",
         intent="request_credit_report",
         label="信用报告",
+        title="出具信用报告",
         slots=("uscc",),
         final_action="action_credit_report",
+        faq_topics=("credit_report_get", "credit_report_use"),
         uscc_question="请告诉我要出具信用报告的主体名称或统一社会信用代码。",
     ),
     Flow(
@@ -143,19 +163,23 @@ FLOWS: tuple[Flow, ...] = (
         form="report_verification_form",
         intent="verify_report",
         label="报告核验",
+        title="核验信用报告",
         slots=("report_no", "verification_code"),
         final_action="action_verify_report",
+        faq_topics=("report_verification",),
     ),
     Flow(
         name="binding",
         form=BINDING_FORM,
         intent="bind_entity",
         label="身份验证",
+        title="验证企业身份",
         # At the counter the staff member checks the representative's document in person instead of the
         # one-time code (actions/binding.py): document type, last four characters, letter of authorisation.
         slots=("uscc", "id_document_type", "id_last4", "authorization_letter", "otp_code"),
         counter_slots=("id_document_type", "id_last4", "authorization_letter"),
         final_action="action_complete_binding",
+        faq_topics=("binding_why",),
         uscc_question="请提供您要验证身份的主体的统一社会信用代码（或名称）。",
     ),
     Flow(
@@ -163,8 +187,10 @@ FLOWS: tuple[Flow, ...] = (
         form="registration_form",
         intent="voluntary_registration",
         label="自愿注册",
+        title="自愿注册信用信息",
         slots=("uscc", "info_category", "reg_field_value", "reg_truthful", "confirmed"),
         final_action="action_submit_registration",
+        faq_topics=("voluntary_registration",),
         needs_binding=True,
         submission=Submission(
             "registration",
@@ -179,6 +205,7 @@ FLOWS: tuple[Flow, ...] = (
         form="commitment_form",
         intent="make_commitment",
         label="信用承诺",
+        title="作出信用承诺",
         slots=(
             "uscc",
             "commitment_type",
@@ -189,6 +216,7 @@ FLOWS: tuple[Flow, ...] = (
             "confirmed",
         ),
         final_action="action_submit_commitment",
+        faq_topics=("commitment_what", "commitment_types", "rongque"),
         needs_binding=True,
         submission=Submission(
             "commitment",
@@ -202,8 +230,10 @@ FLOWS: tuple[Flow, ...] = (
         form="objection_form",
         intent="file_objection",
         label="异议申请",
+        title="提出异议",
         slots=("uscc", "record_id", "objection_reason", "requested_outcome", "confirmed"),
         final_action="action_submit_objection",
+        faq_topics=("objection_how", "objection_deadline"),
         needs_binding=True,
         submission=Submission(
             "objection",
@@ -218,8 +248,10 @@ FLOWS: tuple[Flow, ...] = (
         form="repair_form",
         intent="apply_repair",
         label="信用修复",
+        title="申请信用修复",
         slots=("uscc", "record_id", "corrective_action", "obligations_fulfilled", "commitment_signed", "confirmed"),
         final_action="action_submit_repair",
+        faq_topics=("repair_conditions", "repair_materials", "repair_process", "repair_fee", "repair_periods"),
         needs_binding=True,
         submission=Submission(
             "repair",
@@ -232,6 +264,9 @@ FLOWS: tuple[Flow, ...] = (
 )
 
 BY_FORM: dict[str, Flow] = {flow.form: flow for flow in FLOWS}
+BY_INTENT: dict[str, Flow] = {flow.intent: flow for flow in FLOWS}
+#: FAQ topic → the flow it explains (each topic explains at most one: tests/actions/test_context.py checks it).
+BY_FAQ_TOPIC: dict[str, Flow] = {topic: flow for flow in FLOWS for topic in flow.faq_topics}
 
 
 # -- look-ups for the actions -------------------------------------------------------------------------
@@ -240,6 +275,16 @@ BY_FORM: dict[str, Flow] = {flow.form: flow for flow in FLOWS}
 def flow_of(form: str | None) -> Flow | None:
     """The flow of a form name (None for no form or an unknown one)."""
     return BY_FORM.get(form or "")
+
+
+def flow_of_intent(intent: str | None) -> Flow | None:
+    """The flow an intent starts (None for intents that start no form)."""
+    return BY_INTENT.get(intent or "")
+
+
+def flow_of_faq(topic: str | None) -> Flow | None:
+    """The flow an FAQ topic explains, e.g. ``objection_how`` → the objection flow (None for general topics)."""
+    return BY_FAQ_TOPIC.get(topic or "")
 
 
 def label(form: str | None) -> str | None:

@@ -1,9 +1,11 @@
 """The Rasa files generated from the flow declarations (actions/flows/__init__.py).
 
 * ``domain/flows.generated.yml``: the ``forms:`` section, the slots the forms ask (with their mappings), the
-  ``pending_form`` slot and the flows' actions (``validate_<form>``, ``action_ask_<slot>``, the final action);
+  ``pending_form`` and ``service_to_start`` slots and the flows' actions (``validate_<form>``,
+  ``action_ask_<slot>``, the final action);
 * ``data/rules/flows.generated.yml``: per flow the start and end rules, the identity-binding detour and the
-  resume after it, and the same interruption rules inside every form (``INTERRUPTIONS``).
+  resume after it, the start after an FAQ answer about it ("那我现在就申请"), and the same interruption rules
+  inside every form (``INTERRUPTIONS``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,19 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from actions.flows import BINDING_FORM, FLOWS, FORM_SLOTS, INTERRUPTIONS, YES_NO, Flow, FormSlot, Interruption
+from actions.flows import (
+    BINDING_FORM,
+    FLOWS,
+    FORM_SLOTS,
+    INTERRUPTIONS,
+    SERVICE_TO_START,
+    START_THAT_SERVICE,
+    START_THAT_SERVICE_ACTION,
+    YES_NO,
+    Flow,
+    FormSlot,
+    Interruption,
+)
 from actions.flows.yaml_text import to_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +70,12 @@ def domain_dict() -> dict[str, Any]:
         "type": "categorical",
         "influence_conversation": True,
         "values": [f.form for f in FLOWS if f.needs_binding],
+        "mappings": [{"type": "custom"}],
+    }
+    slots[SERVICE_TO_START] = {
+        "type": "categorical",
+        "influence_conversation": True,
+        "values": [f.form for f in FLOWS if f.faq_topics],
         "mappings": [{"type": "custom"}],
     }
     actions = [f"action_ask_{slot}" for slot in FORM_SLOTS]
@@ -120,11 +140,23 @@ def _end_rules(flow: Flow) -> list[dict[str, Any]]:
     ]
 
 
+def _after_faq(service: str | None) -> list[dict[str, Any]]:
+    """start_that_service → the action that looks up the last FAQ answer's flow → the slot it set."""
+    return [
+        {"intent": START_THAT_SERVICE},
+        {"action": START_THAT_SERVICE_ACTION},
+        {"slot_was_set": [{SERVICE_TO_START: service}]},
+    ]
+
+
 def rules_dict() -> dict[str, Any]:
     """The generated rules."""
-    rules: list[dict[str, Any]] = []
+    rules: list[dict[str, Any]] = [_rule("start_that_service: no FAQ answer about a service before", _after_faq(None))]
     for flow in FLOWS:
         rules.append(_rule(f"{flow.name}: start", [{"intent": flow.intent}, *_start_form(flow.form)]))
+        if flow.faq_topics:
+            steps = [*_after_faq(flow.form), *_start_form(flow.form)]
+            rules.append(_rule(f"{flow.name}: started after an FAQ answer about it", steps))
         rules.extend(_end_rules(flow))
         rules.extend(_interruption(flow, i) for i in INTERRUPTIONS)
     return {"version": "3.1", "rules": rules}
@@ -137,12 +169,16 @@ def generated_files() -> dict[Path, str]:
             domain_dict(),
             [
                 HEADER,
-                "The forms, the slots they ask, pending_form and the flows' actions (domain/domain.yml: the rest).",
+                "The forms, the slots they ask, pending_form, service_to_start and the flows' actions (domain/domain.yml: the rest).",
             ],
         ),
         RULES_FILE: to_yaml(
             rules_dict(),
-            [HEADER, "Per flow: start, end, identity-binding detour and resume, interruptions inside the form."],
+            [
+                HEADER,
+                "Per flow: start (also after an FAQ answer about it), end, identity-binding detour and resume,",
+                "interruptions inside the form.",
+            ],
         ),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -13,6 +14,14 @@ from credit_backend.errors import DomainError, NotFound
 from credit_backend.models import CreditRecord, Entity, Evaluation, Registration
 from credit_backend.policy.loader import Policy, load_policy
 from credit_backend.rules.masking import mask_id_number, mask_phone
+from credit_backend.rules.org_names import (
+    CITY_CODE,
+    PREFIX_REGION,
+    name_variants,
+    names_match,
+    one_char_patterns,
+    split_region,
+)
 from credit_backend.rules.uscc import JILIN_REGIONS, one_char_corrections, validate_uscc
 from credit_backend.rules.vocabulary import CATEGORY_NAMES, LIST_CATEGORIES
 from credit_backend.services.records import UNDER_REPAIR, record_view
@@ -121,6 +130,10 @@ _IDS_BY_LIKE = (
     .where(or_(Entity.name.like(_LIKE_PATTERN, escape="\\"), Entity.short_name.like(_LIKE_PATTERN, escape="\\")))
     .limit(SEARCH_TOTAL_CAP + 1)
 )
+# Exact names (the term under every form of its region prefix) and exact short names: B-tree lookups.
+_IDS_BY_EXACT = select(Entity.id).where(
+    or_(Entity.name.in_(bindparam("names", expanding=True)), Entity.short_name == bindparam("term"))
+)
 _SEARCH_ROWS = select(Entity.id, Entity.uscc, Entity.name, Entity.short_name, Entity.region_code, Entity.status).where(
     Entity.id.in_(bindparam("ids", expanding=True))
 )
@@ -129,13 +142,14 @@ _GRADES = (
     .where(Evaluation.entity_id.in_(bindparam("ids", expanding=True)))
     .order_by(Evaluation.entity_id, Evaluation.evaluated_on, Evaluation.id)
 )
+# Best first: the exact name or short name, the name under another form of its region prefix, a name holding
+# the term, a name one character away.
+_MATCH_RANK = {"exact": 0, "region": 1, "contains": 2, "one_char": 3}
+_LIKE_META = ("%", "_", "\\")
 
 
-def search_entities(session: Session, q: str, limit: int = 10) -> dict[str, Any]:
-    """Substring search on full and short names through the trigram index of each database."""
-    term = "".join(q.split())
-    if not term:
-        raise DomainError("请输入要查询的主体名称或简称。", code="VALIDATION_ERROR")
+def _ids_containing(session: Session, term: str) -> list[int]:
+    """Ids of names or short names holding ``term`` (capped), through each database's trigram index."""
     if len(term) < 3:
         # Trigram indexes need three characters; shorter input matches the start of a name or short name.
         ids_query, params = _IDS_BY_PREFIX, {"lo": term, "hi": term + "\U0010ffff"}
@@ -143,15 +157,67 @@ def search_entities(session: Session, q: str, limit: int = 10) -> dict[str, Any]
         ids_query, params = _IDS_BY_FTS, {"phrase": '"' + term.replace('"', '""') + '"'}
     else:
         ids_query, params = _IDS_BY_LIKE, {"pattern": f"%{_escape_like(term)}%"}
+    return list(session.scalars(ids_query, params))
+
+
+def _ids_one_char_away(session: Session, term: str) -> list[int]:
+    """Candidates for a name, a name without its region prefix or a short name with one wrong character: LIKE
+    patterns with ``_`` at each position, which both trigram indexes answer (FTS5's trigram tokenizer serves LIKE
+    on its columns; pg_trgm serves LIKE). Callers keep only the candidates really one character away."""
+    if len(term) < 4 or any(c in term for c in _LIKE_META):
+        return []
+    patterns = one_char_patterns(term)
+    if not patterns:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        # One indexed LIKE per statement: FTS5 plans an OR of LIKEs as a full scan.
+        found: dict[int, None] = {}
+        for pattern in patterns:
+            for column, like in (("name", f"%{pattern}"), ("short_name", pattern)):
+                sql = f"SELECT rowid FROM entity_search WHERE {column} LIKE :p LIMIT {SEARCH_TOTAL_CAP + 1}"
+                found.update(dict.fromkeys(session.scalars(text(sql), {"p": like})))
+        return list(found)
+    conditions = [Entity.name.like(f"%{p}") for p in patterns] + [Entity.short_name.like(p) for p in patterns]
+    return list(session.scalars(select(Entity.id).where(or_(*conditions)).limit(SEARCH_TOTAL_CAP + 1)))
+
+
+def _matching_ids(session: Session, term: str) -> tuple[list[int], bool]:
+    """Ids of the entities ``term`` names, exact matches first, and whether they are only candidates of the
+    one-character search (which runs only when the exact and substring searches find nothing)."""
+    ids = dict.fromkeys(session.scalars(_IDS_BY_EXACT, {"names": name_variants(term), "term": term}))
+    ids.update(dict.fromkeys(_ids_containing(session, term)))
+    prefix, rest = split_region(term)
+    if not ids and prefix is not None and PREFIX_REGION[prefix] == CITY_CODE:
+        ids.update(dict.fromkeys(_ids_containing(session, rest)))  # 吉林市老王烧烤店 for 船营区老王烧烤店
+    if ids:
+        return list(ids), False
+    return _ids_one_char_away(session, term), True
+
+
+def search_entities(session: Session, q: str, limit: int = 10) -> dict[str, Any]:
+    """Entities by full name (with, without or with another form of its region prefix), short name, part of
+    either, or a name with one wrong character; the exact name or short name first."""
+    term = "".join(unicodedata.normalize("NFKC", q).split())
+    if not term:
+        raise DomainError("请输入要查询的主体名称或简称。", code="VALIDATION_ERROR")
     # One capped fetch gives both the total and the candidates. A second query for just the first
     # few ids would let PostgreSQL's planner, which often overestimates how many names match a
     # trigram pattern, choose a sequential scan that reads the whole table when only a handful match.
-    ids = list(session.scalars(ids_query, params))
-    total = len(ids)
-    # Rank a few more than asked: exact and shorter names first.
-    rows = list(session.execute(_SEARCH_ROWS, {"ids": ids[: max(limit * 5, 50)]})) if ids else []
-    rows.sort(key=lambda e: (term not in (e.short_name, e.name), len(e.name), e.name))
-    found = rows[:limit]
+    ids, candidates_only = _matching_ids(session, term)
+    # Rank a few more than asked (exact matches come first in ``ids``); every candidate of the one-character
+    # search, since most are not one character away.
+    wanted = ids if candidates_only else ids[: max(limit * 5, 50)]
+    rows = list(session.execute(_SEARCH_ROWS, {"ids": wanted})) if ids else []
+    ranked = []
+    for row in rows:
+        # Found by the substring searches but matched by none of names_match's rules: the name without the
+        # term's region prefix holds the rest of the term.
+        match = names_match(term, row.name, row.short_name) or (None if candidates_only else "contains")
+        if match is not None:
+            ranked.append((_MATCH_RANK[match], len(row.name), row.name, row))
+    total = len(ranked) if candidates_only else len(ids)
+    ranked.sort(key=lambda item: item[:3])
+    found = [item[3] for item in ranked[:limit]]
     grades = _latest_grades(session, [e.id for e in found])
     items = [
         {

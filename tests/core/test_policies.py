@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rasa.core.agent import Agent
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Restarted, SlotSet, UserUttered
@@ -60,3 +62,39 @@ def test_default_intents_still_trigger_their_actions(agent: Agent) -> None:
     converse(agent, store, "web:restart", ["你好", "/restart"])
     tracker = run(store.retrieve_full_tracker("web:restart"))
     assert any(isinstance(event, Restarted) for event in tracker.events)
+
+
+def next_action(agent: Agent, events: list[Any]) -> str:
+    tracker = DialogueStateTracker.from_events("web:next", events, agent.domain.slots)
+    prediction = agent.processor.predict_next_with_tracker(tracker)
+    assert prediction is not None
+    return str(max(prediction["scores"], key=lambda score: score["score"])["action"])
+
+
+def test_after_the_fallback_for_a_turn_no_rule_covers_the_assistant_listens(agent: Agent) -> None:
+    # A bare organisation name outside any form: no rule covers it, so the fallback (action_clarify) answers
+    # once; predicting it again ran it ten times in one turn.
+    name = UserUttered(
+        "帮我瞅一眼大刘烧烤",
+        {"name": "inform", "confidence": 1.0},
+        [{"entity": "org_name", "value": "大刘烧烤", "start": 5, "end": 9}],
+    )
+    events = [ActionExecuted("action_session_start"), ActionExecuted("action_listen"), name]
+
+    assert next_action(agent, events) == "action_clarify"
+    assert next_action(agent, [*events, ActionExecuted("action_clarify")]) == "action_listen"
+
+
+def test_a_form_still_continues_after_the_fallback(agent: Agent) -> None:
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("我要申请信用修复", {"name": "apply_repair", "confidence": 1.0}),
+        ActionExecuted("repair_form"),
+        ActiveLoop("repair_form"),
+        SlotSet("requested_slot", "uscc"),
+        ActionExecuted("action_listen"),
+        UserUttered("嗯嗯", {"name": "nlu_fallback", "confidence": 1.0}),
+        ActionExecuted("action_clarify"),
+    ]
+
+    assert next_action(agent, events) == "repair_form"

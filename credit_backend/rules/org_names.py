@@ -1,0 +1,294 @@
+"""Organisation names as users write them (issue 13): region prefixes, whole names, one wrong character.
+
+A registered name starts with its region (吉林市, 吉林, 吉林市昌邑区, 昌邑区, 永吉县 …, see ``JILIN_REGIONS``);
+users type it with, without or with another form of that prefix. The NLU sometimes tags pieces of one name
+(昌邑区桦皮厂村股份 / 合作社) or ordinary words (a sector word, a city elsewhere, a person's nickname) as names.
+
+Standard library only and Python 3.10-compatible: the NLU component (assistant_nlu/canonical.py), the actions
+(actions/entity_names.py) and the backend's search (credit_backend/services/entities.py) share these rules.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from credit_backend.rules.uscc import JILIN_REGIONS
+
+__all__ = [
+    "CITY_CODE",
+    "PREFIX_REGION",
+    "REGION_PREFIXES",
+    "clean_name",
+    "is_ordinary_word",
+    "merge_name_spans",
+    "name_variants",
+    "names_match",
+    "one_char_apart",
+    "one_char_patterns",
+    "split_region",
+]
+
+CITY_CODE = "220200"
+_PROVINCE = "吉林省"
+_CITY_FORMS = (JILIN_REGIONS[CITY_CODE], "吉林")  # 吉林市, and 吉林 as many enterprises write it
+
+
+def _prefix_regions() -> dict[str, str]:
+    """Every way a name can start with its region → the region code (CITY_CODE for the city and province)."""
+    regions: dict[str, str] = {_PROVINCE: CITY_CODE}
+    for city in _CITY_FORMS:
+        regions[city] = regions[_PROVINCE + city] = CITY_CODE
+    for code, place in JILIN_REGIONS.items():
+        if code == CITY_CODE:
+            continue
+        for head in ("", _PROVINCE, *_CITY_FORMS, *(_PROVINCE + city for city in _CITY_FORMS)):
+            regions[head + place] = code
+    return regions
+
+
+#: Region prefix → region code; longest first, so 吉林市昌邑区 wins over 吉林市 and 吉林.
+PREFIX_REGION: dict[str, str] = dict(sorted(_prefix_regions().items(), key=lambda item: -len(item[0])))
+REGION_PREFIXES: tuple[str, ...] = tuple(PREFIX_REGION)
+# The heads registered names start with (吉林市, 吉林, 吉林市昌邑区, 昌邑区 …); users add 吉林省 too, names do not.
+_SUBREGIONS = tuple(place for code, place in JILIN_REGIONS.items() if code != CITY_CODE)
+_NAME_HEADS = tuple(
+    sorted({*_CITY_FORMS, *_SUBREGIONS, *(_CITY_FORMS[0] + place for place in _SUBREGIONS)}, key=len, reverse=True)
+)
+
+# Legal-form and kind endings a name may continue with after the tagged part (吉林市江城建材[有限公司]).
+_SUFFIXES = tuple(
+    sorted(
+        (
+            "股份经济合作社", "经济合作社", "农民专业合作社", "专业合作社", "合作社", "股份有限公司", "集团有限公司",
+            "有限责任公司", "有限公司", "分公司", "公司", "集团", "商店", "店", "馆", "厂",
+        ),
+        key=len,
+        reverse=True,
+    )
+)  # fmt: skip
+_COMMON_PARTS = (*PREFIX_REGION, *_SUFFIXES)
+# Words that separate a name from the rest of a message, or two names: a name never holds one (none of the demo
+# city's does), so they bound the stretch of text a name can fill.
+_SEPARATORS = (
+    "的", "和", "与", "及", "跟", "或", "还有", "以及", "还是", "同", "对比", "比较", "查询", "查一下", "查查", "查下",
+    "查", "看看", "看一下", "帮我", "帮忙", "请", "我要", "我想", "想", "信用", "有没有", "是否", "是不是", "吗", "呢",
+    "最近", "现在", "一下", "怎么样", "情况", "记录", "报告", "修复", "异议", "申请", "办理", "订阅", "退订", "提醒",
+    "处罚", "对", "给", "为", "替", "在", "是", "叫", "我们", "我司", "本司", "贵司", "我", "您", "你", "那个", "这个",
+    "那家", "这家", "哪个", "哪家",
+)  # fmt: skip
+_SEPARATOR = re.compile("|".join(sorted(map(re.escape, _SEPARATORS), key=len, reverse=True)) + r"|[^\w·]")
+# How names of organisations end (kinds and legal forms): a stretch of text that ends so, right after a request to
+# look something up or alone in the message, is a name even when the NLU tagged nothing.
+_KIND_ENDINGS = (
+    *_SUFFIXES, "中心", "学校", "学院", "中学", "小学", "幼儿园", "养老院", "福利院", "医院", "卫生院", "卫生室", "公寓",
+    "俱乐部", "图书馆", "博物馆", "馆", "铺", "部", "站", "所", "局", "处", "院", "室", "行", "场", "园", "队", "台",
+    "坊", "社",
+)  # fmt: skip
+# Words and characters that point at a name or act on it: 这家公司 and 帮旺旺洗车行 do not start a name.
+_POINTING = tuple(
+    "这那哪俺我咱你他她它本该此贵某帮把给让叫跟去到从向被对替为请退就由经往以于将再还也都又只要能会可使问找办做代司"
+)
+_QUERY_VERBS = ("查询", "查一下", "查查", "查下", "查", "看看", "看一下")
+_MAX_GAP = 2  # a longer untagged stretch between two pieces is not one name (桦皮厂村股份 经济 合作社)
+_HAN = re.compile(r"^[\u3400-\u9fff]+$")
+_QUOTES = "\"'“”‘’「」『』《》〈〉()（）[]【】<>"
+_EDGE_PUNCTUATION = _QUOTES + "。.，,！!？?；;：:、~～ "
+
+# Sector words that are not a name by themselves (the demo's industries and trades, and the usual ones). Kinds and
+# legal forms (合作社, 有限公司) are searched: the answer is the list of them, to choose from.
+_SECTORS = (
+    "建材", "商贸", "贸易", "科技", "物流", "运输", "建筑", "工程", "建筑工程", "房地产", "房地产开发", "餐饮",
+    "餐饮管理", "化工", "机械", "机械制造", "汽车", "汽车销售", "农业", "食品", "医药", "药店", "电子", "装饰",
+    "装修", "物业", "物业管理", "信息技术", "人力资源", "旅游", "新能源", "环保", "木业", "矿业", "粮油", "酒业",
+    "印刷", "文化传媒", "传媒", "劳务", "钢结构", "混凝土", "热力", "供应链", "生物科技", "电气", "五金", "家具",
+    "服装", "米业", "人参", "食用菌", "酒店", "宾馆", "烧烤", "饭店", "超市", "便利店", "烟酒", "熟食", "水果",
+    "理发", "美容", "美发", "干洗", "农资", "养殖", "种植", "农机", "汽修", "维修", "培训", "教育", "医疗",
+)  # fmt: skip
+_SECTOR_ENDINGS = ("行业", "企业", "公司", "类", "业", "店", "商户", "单位")
+
+# Places outside 吉林市: a name that is only one of them is a place, not an entity here.
+_PLACES_ELSEWHERE = (
+    "北京", "上海", "天津", "重庆", "长春", "四平", "辽源", "通化", "白山", "松原", "白城", "延边",
+    "延吉", "珲春", "图们", "敦化", "梅河口", "公主岭", "集安", "临江", "扶余", "洮南", "大安", "榆树",
+    "德惠", "农安", "九台", "双辽", "沈阳", "大连", "鞍山", "抚顺", "丹东", "锦州", "营口", "哈尔滨",
+    "齐齐哈尔", "牡丹江", "佳木斯", "大庆", "石家庄", "太原", "呼和浩特", "包头", "济南", "青岛", "烟台",
+    "郑州", "武汉", "长沙", "南昌", "合肥", "南京", "苏州", "无锡", "杭州", "宁波", "温州", "福州",
+    "厦门", "广州", "深圳", "东莞", "佛山", "珠海", "南宁", "海口", "三亚", "成都", "贵阳", "昆明",
+    "拉萨", "西安", "兰州", "西宁", "银川", "乌鲁木齐", "香港", "澳门", "台湾", "河北", "山西", "辽宁",
+    "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南",
+    "四川", "贵州", "云南", "陕西", "甘肃", "青海", "内蒙古", "广西", "西藏", "宁夏", "新疆", "东北",
+    "全国", "外地",
+)  # fmt: skip
+_PLACE_ENDINGS = ("", "市", "省", "县", "区", "地区", "州", "那边", "那里")
+_SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜"
+    "戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文朴关那佟邢曲付"
+)
+_NICKNAME = re.compile(
+    rf"^(?:[老小阿][{_SURNAMES}]|[{_SURNAMES}](?:总|哥|姐|叔|婶|姨|师傅|老板|经理|大爷|大哥|大姐|某|某某|先生|女士))$"
+)
+
+
+def clean_name(text: str) -> str:
+    """A name as the database writes it: full-width folded (NFKC), no spaces, no quotes or punctuation around it."""
+    folded = "".join(unicodedata.normalize("NFKC", text or "").split())
+    return folded.strip(_EDGE_PUNCTUATION)
+
+
+def split_region(name: str) -> tuple[str | None, str]:
+    """(region prefix, rest) of a name; (None, name) when it does not start with one or nothing would be left."""
+    for prefix in REGION_PREFIXES:
+        if name.startswith(prefix) and len(name) - len(prefix) >= 2:
+            return prefix, name[len(prefix) :]
+    return None, name
+
+
+def name_variants(term: str) -> list[str]:
+    """Full names ``term`` may stand for exactly: itself, and its rest after any prefix of the same region
+    (吉林市昌邑区X ≡ 昌邑区X ≡ 吉林昌邑区X); a term without a prefix stands for the rest of a name in any region."""
+    prefix, rest = split_region(term)
+    if prefix is None:
+        heads: Iterable[str] = _NAME_HEADS
+    else:
+        region = PREFIX_REGION[prefix]
+        heads = [p for p in _NAME_HEADS if PREFIX_REGION[p] == region]
+    variants = dict.fromkeys([term, rest, *(head + rest for head in heads)])
+    return list(variants)
+
+
+def one_char_apart(a: str, b: str) -> bool:
+    """Same length, exactly one character different (a mistyped or misheard character)."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+def names_match(term: str, name: str, short_name: str | None = None) -> str | None:
+    """How ``term`` names the entity: "exact" (its name or short name), "region" (its name under another form
+    of its region prefix, or without it), "contains", "one_char" (one character wrong), or None."""
+    if term in (name, short_name):
+        return "exact"
+    if name in name_variants(term):
+        return "region"
+    if term in name or (short_name and term in short_name):
+        return "contains"
+    _, rest = split_region(name)
+    if any(one_char_apart(term, candidate) for candidate in (name, rest, short_name or "")):
+        return "one_char"
+    return None
+
+
+def _narrows(run: str) -> bool:
+    """Whether names holding ``run`` are few enough to check one by one: three characters or more (a trigram), and
+    not only (part of) a region prefix or a legal-form ending, which half the city's names hold."""
+    return len(run) >= 3 and not any(run in common for common in _COMMON_PARTS)
+
+
+def one_char_patterns(term: str) -> list[str]:
+    """LIKE patterns (``_`` for any one character) that together match every text one character away from
+    ``term``: each position left open in turn, when the characters before or after it narrow the search (the
+    trigram indexes look them up). A wrong character without three such characters on either side of it (江城_材
+    in a short name, 吉林市_象局) is not searched."""
+    n = len(term)
+    return [term[:i] + "_" + term[i + 1 :] for i in range(n) if _narrows(term[:i]) or _narrows(term[i + 1 :])]
+
+
+_ORDINARY_WORDS = frozenset(
+    [
+        *PREFIX_REGION,
+        *(place + end for place in _PLACES_ELSEWHERE for end in _PLACE_ENDINGS),
+        *(sector + end for sector in _SECTORS for end in ("", *_SECTOR_ENDINGS)),
+    ]
+)
+
+
+def is_ordinary_word(text: str) -> bool:
+    """A sector word, a place (here or elsewhere) or a person's nickname: not the name of an entity."""
+    word = clean_name(text)
+    return not word or word in _ORDINARY_WORDS or bool(_NICKNAME.match(word))
+
+
+def _bridgeable(gap: str) -> bool:
+    """Untagged characters between two name pieces that can be part of the same name."""
+    if not gap:
+        return True
+    return len(gap) <= _MAX_GAP and bool(_HAN.match(gap)) and not any(s in gap for s in _SEPARATORS)
+
+
+def _stretch(text: str, start: int, end: int) -> tuple[int, int]:
+    """The stretch of ``text`` around ``start:end`` that no separator word or punctuation interrupts."""
+    lo = max((m.end() for m in _SEPARATOR.finditer(text, 0, start) if m.end() <= start), default=0)
+    following = _SEPARATOR.search(text, end)
+    return lo, following.start() if following else len(text)
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """A tagged span without the separator words at its edges (为[…合作社办理] → …合作社)."""
+    while start < end and (m := _SEPARATOR.match(text, start)) and 0 < m.end() <= end:
+        start = m.end()
+    while start < end and (tail := next((w for w in _SEPARATORS if text[start:end].endswith(w)), None)):
+        end -= len(tail)
+    return start, end
+
+
+def _name_start(text: str, lo: int, start: int) -> int:
+    """Where a name tagged from ``start`` really starts, in a stretch starting at ``lo``: at the stretch's start when
+    that is where its region prefix is (吉林通森[矿业有限责任公司]) or when one character was cut off
+    (缸[窑镇新华村…]), unless that character points at the name (这, 帮, 把 … : 这家[东山热力] is 东山热力)."""
+    before = text[lo:start]
+    if not before or split_region(text[start:])[0] is not None:
+        return start  # a name starting with its region prefix starts there (我司[吉林市…], 就[吉林市…])
+    if split_region(text[lo:])[0] is not None or (len(before) == 1 and before not in _POINTING):
+        return lo
+    return start
+
+
+def _untagged_names(text: str) -> list[tuple[int, int]]:
+    """Names the NLU may have missed: a stretch that starts with a region prefix and ends like a name (吉林市急救中心),
+    one right after a request to look it up (查询急救中心的信用), or the whole message when it is only that."""
+    found = []
+    bounds = [0, *(x for m in _SEPARATOR.finditer(text) for x in (m.start(), m.end())), len(text)]
+    for lo, hi in zip(bounds[::2], bounds[1::2], strict=True):
+        stretch = text[lo:hi]
+        if len(stretch) < 3 or not stretch.endswith(_KIND_ENDINGS):
+            continue
+        if stretch.startswith(_POINTING):
+            continue  # 这家公司, 俺家店: a pointer at a name, not one
+        alone = stretch == clean_name(text)
+        if alone or split_region(stretch)[0] is not None or text[:lo].endswith(_QUERY_VERBS):
+            found.append((lo, hi))
+    return found
+
+
+def merge_name_spans(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Whole names from tagged pieces (offsets into ``text``):
+
+    * overlapping or adjacent pieces, and pieces with a short stretch of name characters between them
+      (昌邑区桦皮厂村股份 经济 合作社), are one name;
+    * a piece grows within the stretch around it that no separator word interrupts: left to a region prefix or
+      one character cut off (``_name_start``), right to its end when it ends like a name (龙潭区盛成[老年公寓]);
+    * a name the NLU missed is added when it starts with a region prefix, follows 查询/查一下…, or is the whole
+      message, and ends like a name (吉林市急救中心);
+    * pieces that are ordinary words alone (a sector, a place, a nickname) are dropped.
+    """
+    merged: list[list[int]] = []
+    for start, end in sorted({*spans, *_untagged_names(text)}):
+        if merged and (start <= merged[-1][1] or _bridgeable(text[merged[-1][1] : start])):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    result: list[tuple[int, int]] = []
+    for start, end in merged:
+        start, end = _trimmed(text, start, end)
+        if start >= end:
+            continue
+        lo, hi = _stretch(text, start, end)
+        start = _name_start(text, lo, start)
+        if text[end:hi].endswith(_KIND_ENDINGS):  # the name fills its stretch: 龙潭区盛成[老年公寓]的信用
+            end = hi
+        prefix = next((p for p in REGION_PREFIXES if text[:start].endswith(p)), "")
+        start -= len(prefix)
+        end += len(next((s for s in _SUFFIXES if text[end:].startswith(s)), ""))
+        if not is_ordinary_word(text[start:end]) and (not result or start >= result[-1][1]):
+            result.append((start, end))
+    return result

@@ -1,0 +1,165 @@
+"""Names as users write them (issue 13), in the query flow and in every form that asks for an entity, against the
+real backend over the demo city: the NLU's pieces of one name are one name, a message that is nothing but a name
+is the name, ordinary words are not names, and the search's answer is taken, or asked about, as the user expects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actions.entity_names import bare_name, exact_choice
+from assistant_nlu.canonical import canonicalize_entities
+from credit_backend.rules.org_names import merge_name_spans
+from tests.actions.flows import FILER
+from tests.actions.harness import BackendProcess, Chat
+
+HUAPICHANG = "昌邑区桦皮厂村股份经济合作社"
+HUAPICHANG_CODE = "N2220202MA0Y3K7Q64"
+# How the model tagged the full name (issue 13): two pieces, and Rasa fills the slot with the last one.
+SPLIT = ("昌邑区桦皮厂村股份", "合作社")
+
+
+def pieces(text: str, *names: str) -> list[dict[str, Any]]:
+    """``org_name`` entities with offsets, as the NLU tags them."""
+    found, start = [], 0
+    for name in names:
+        start = text.index(name, start)
+        found.append({"entity": "org_name", "start": start, "end": start + len(name), "value": name})
+        start += len(name)
+    return found
+
+
+def tag(chat: Chat, *names: str) -> None:
+    """The latest message's entities are these pieces (the harness's messages carry values without offsets)."""
+    chat.latest_message["entities"] = pieces(chat.latest_message["text"], *names)
+
+
+def start_query(chat: Chat, text: str, *names: str) -> Any:
+    """A query naming the entity: the NLU tags ``names``; Rasa fills the slot with the last piece."""
+    chat.user(text, "query_credit")
+    tag(chat, *names)
+    chat.apply([{"event": "active_loop", "name": "query_form"}])
+    return chat._form_step({"uscc": names[-1]} if names else {})
+
+
+def answer_name(chat: Chat, text: str, *names: str) -> Any:
+    """The answer to "which entity?": pieces tagged, or none (the slot then takes the whole text)."""
+    chat.user(text, "inform")
+    tag(chat, *names)
+    return chat._form_step({"uscc": names[-1] if names else text})
+
+
+# -- the rules at inference -----------------------------------------------------------------------
+
+
+def test_the_nlu_pieces_of_one_name_become_the_whole_name() -> None:
+    text = f"帮我查一下{HUAPICHANG}的信用"
+    merged = canonicalize_entities(text, [{**e, "extractor": "DIETClassifier"} for e in pieces(text, *SPLIT)])
+    assert [(e["entity"], e["value"]) for e in merged] == [("org_name", HUAPICHANG)]
+    # An untagged region prefix before the name and a legal-form ending after it belong to it.
+    text = "查询吉林市江城建材有限公司"
+    assert [e["value"] for e in canonicalize_entities(text, pieces(text, "江城建材"))] == ["吉林市江城建材有限公司"]
+
+
+def test_two_names_stay_two_and_ordinary_words_are_dropped() -> None:
+    text = "江城建材和老王烧烤店的信用都查一下"
+    assert [text[a:b] for a, b in merge_name_spans(text, [(0, 4), (5, 9)])] == ["江城建材", "老王烧烤店"]
+    for text, word in (
+        ("北京的公司信用怎么样", "北京"),
+        ("建材行业有没有处罚", "建材行业"),
+        ("老王让我来查信用", "老王"),
+    ):
+        assert canonicalize_entities(text, pieces(text, word)) == []
+
+
+def test_a_message_that_is_only_a_name_is_the_name() -> None:
+    assert bare_name(f" “{HUAPICHANG}” ") == HUAPICHANG
+    assert bare_name(f"是{HUAPICHANG}") == HUAPICHANG
+    assert bare_name(f"查询{HUAPICHANG}的信用") is None
+    assert bare_name("怎么修复信用？") is None
+
+
+# -- the query flow --------------------------------------------------------------------------------
+
+
+def test_a_full_name_split_by_the_nlu_finds_that_entity(chat: Chat) -> None:
+    turn = start_query(chat, f"查询{HUAPICHANG}的信用", *SPLIT)
+    assert turn.messages == [] and chat.slots["uscc"] == HUAPICHANG_CODE  # no list of 合作社
+    profile = chat.run("action_query_credit").messages[0]["text"]
+    assert profile.startswith(f"【{HUAPICHANG}】") and HUAPICHANG_CODE in profile
+
+
+def test_the_bare_name_answering_the_question_is_the_whole_message(chat: Chat) -> None:
+    asked = start_query(chat, "查询信用")
+    assert "主体名称" in asked.text and chat.requested == "uscc"
+    turn = answer_name(chat, HUAPICHANG, *SPLIT)
+    assert turn.messages == [] and chat.slots["uscc"] == HUAPICHANG_CODE
+
+
+def test_the_name_without_its_region_prefix_and_untagged(chat: Chat) -> None:
+    start_query(chat, "查询信用")
+    turn = answer_name(chat, "桦皮厂村股份经济合作社")
+    assert turn.messages == [] and chat.slots["uscc"] == HUAPICHANG_CODE
+
+
+def test_one_wrong_character_is_corrected_and_said(chat: Chat) -> None:
+    start_query(chat, "查询信用")
+    turn = answer_name(chat, "昌邑区桦皮厂村股份经济合做社")
+    assert chat.slots["uscc"] == HUAPICHANG_CODE
+    assert turn.text == f"没有找到“昌邑区桦皮厂村股份经济合做社”，按名称最接近的「{HUAPICHANG}」为您办理。"
+
+
+def test_a_name_two_entities_share_is_asked_about(chat: Chat, backend: BackendProcess) -> None:
+    found = backend.get("/api/v1/entities", q="老孙饭店")["items"]
+    assert len(found) == 2  # 船营区老孙饭店 and 丰满区老孙饭店: the same short name in two districts
+    turn = start_query(chat, "查询老孙饭店的信用", "老孙饭店")
+    assert chat.slots["uscc"] is None and chat.requested == "uscc"
+    assert turn.messages[0]["text"] == "找到多个名称包含“老孙饭店”的主体，请选择："
+    assert sorted(turn.payloads()) == sorted(f'/inform{{"uscc":"{item["uscc"]}"}}' for item in found)
+
+
+def test_an_exact_name_among_several_found_is_taken_alone() -> None:
+    items = [
+        {"uscc": "A", "name": "吉林市恒泰隆商贸有限公司", "short_name": "恒泰隆"},
+        {"uscc": "B", "name": "恒泰隆超市", "short_name": "恒泰隆超市"},
+    ]
+    assert exact_choice(items, "恒泰隆") == items[0]
+    assert exact_choice(items, "恒泰") is None  # only part of both names: ask
+    assert (
+        exact_choice([*items, {"uscc": "C", "name": "吉林恒泰隆物流有限公司", "short_name": "恒泰隆"}], "恒泰隆")
+        is None
+    )
+
+
+def test_ordinary_words_are_not_searched(chat: Chat) -> None:
+    for text, word in (("查询北京的信用", "北京"), ("查一下老王的信用", "老王"), ("查询餐饮行业的信用", "餐饮行业")):
+        turn = start_query(chat, text, word)
+        assert turn.messages[0]["text"] == (
+            f"“{word}”看起来不是主体名称。请告诉我主体的全称（如“吉林市江城建材有限公司”）、简称，或统一社会信用代码。"
+        )
+        assert chat.slots["uscc"] is None
+        chat.apply([{"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None}])
+
+
+# -- every form that asks for an entity ------------------------------------------------------------
+
+
+def test_a_submission_form_resolves_the_split_name_before_the_binding_check(chat: Chat) -> None:
+    text = f"我要对{HUAPICHANG}的处罚提异议"
+    chat.user(text, "file_objection")
+    tag(chat, *SPLIT)
+    chat.apply([{"event": "active_loop", "name": "objection_form"}])
+    turn = chat._form_step({"uscc": SPLIT[-1]})
+    assert chat.slots["uscc"] == HUAPICHANG_CODE
+    assert f"办理前需要先验证您是「{HUAPICHANG}」的经办人" in turn.text
+
+
+def test_unsubscribing_by_the_name_without_its_prefix(chat: Chat, backend: BackendProcess) -> None:
+    for code in (HUAPICHANG_CODE, FILER):
+        backend.bind(chat.sender_id, code)
+        chat.user(f'/subscribe_reminders{{"uscc":"{code}"}}', "subscribe_reminders", entities={"uscc": code})
+        chat.run("action_subscribe_reminders")
+    text = "退订桦皮厂村股份经济合作社的提醒"
+    chat.user(text, "unsubscribe_reminders")
+    tag(chat, "桦皮厂村股份")  # the ending 经济合作社 left untagged
+    assert chat.run("action_unsubscribe_reminders").text.startswith(f"已退订「{HUAPICHANG}」的信用提醒")
+    assert [s["uscc"] for s in backend.get("/api/v1/subscriptions", sender_id=chat.sender_id)["items"]] == [FILER]
