@@ -37,12 +37,16 @@ def blocks(path: Path) -> list[dict]:
 
 
 def holder(root: Path, intent: str) -> str:
-    """The data file that holds the intent in the copy."""
+    """The data file that holds most examples of the intent in the copy (several files may hold some)."""
+    counts: dict[str, int] = {}
     for path in sorted((root / "data").rglob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if any(b.get("intent") == intent for b in data.get("nlu") or []):
-            return path.relative_to(root).as_posix()
-    raise AssertionError(intent)
+        examples = [str(b.get("examples") or "") for b in data.get("nlu") or [] if b.get("intent") == intent]
+        count = sum(line.lstrip().startswith("- ") for text in examples for line in text.splitlines())
+        if count:
+            counts[path.relative_to(root).as_posix()] = count
+    assert counts, intent
+    return max(counts, key=lambda name: counts[name])
 
 
 def first_example(path: Path, prefix: str = "") -> tuple[str, str]:
