@@ -79,6 +79,8 @@ def chat_conversation(conversation_id: int = 43) -> Detail:
     """Greeting, a policy question, thanks."""
     d = Detail(conversation_id, channel="web", started_at="2026-11-29T17:30:00+00:00")  # 30 Nov in Beijing
     d.user("你好呀", "greet").action("utter_greet")
-    d.user("修复完了多久能撤下来", "faq").action("utter_faq")
+    # Outside a form the answer is followed by the button of the service it explains (actions/faq.py).
+    d.user("修复完了多久能撤下来", "faq").action("utter_faq").action("action_after_faq")
+    d.slot("last_faq_service", "repair_form")
     d.user("谢谢[小助手]", "thank").action("utter_youre_welcome")
     return d
