@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     report_font_index: int = Field(default=0, ge=0)
     # Wrong verification codes accepted per report number and day before checks of that number are refused.
     report_checks_per_day: int = Field(default=10, ge=1)
+    # Reports issued on one entity per day, whoever asks: each is a stored row and a PDF drawn on the server.
+    report_issues_per_entity_per_day: int = Field(default=10, ge=1)
     # Pins "today" for demos and reproducible tests (ISO date); empty means the real date.
     today: str = ""
     # Where one-time codes go: "outbox" stores them as notifications for the contact.

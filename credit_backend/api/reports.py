@@ -27,13 +27,14 @@ PDF = {
 
 
 @router.post(
-    "/entities/{uscc}/reports", response_model=IssuedReportView, status_code=201, responses=error_responses(404)
+    "/entities/{uscc}/reports", response_model=IssuedReportView, status_code=201, responses=error_responses(404, 429)
 )
 def issue_report(session: DbSession, who: AnyCaller, uscc: Uscc) -> dict[str, Any]:
     """Issue a 公共信用信息报告 on the entity (as the assistant's masked view shows it).
 
     The answer carries the report number, the verification code (shown only here and on the PDF), the
     validity (policy.yaml ``credit_report``; ``validity_unverified`` while unconfirmed) and the download path.
+    At most CREDIT_REPORT_ISSUES_PER_ENTITY_PER_DAY reports per entity and day (429 ``REPORT_DAILY_LIMIT``).
     """
     return issued_reports.issue(session, entities.get_entity(session, uscc), who.role)
 

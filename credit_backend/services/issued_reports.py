@@ -20,7 +20,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -85,6 +85,20 @@ def _next_report_no(session: Session, day: date) -> str:
     return f"{PREFIX}-{day:%Y%m%d}-{seq:05d}"
 
 
+def _check_daily_cap(session: Session, entity: Entity, day: date, cap: int) -> None:
+    """Refuses a report beyond CREDIT_REPORT_ISSUES_PER_ENTITY_PER_DAY on the entity that day."""
+    issued = session.scalar(
+        select(func.count()).where(IssuedReport.entity_id == entity.id, IssuedReport.issued_on == day)
+    )
+    if (issued or 0) >= cap:
+        raise DomainError(
+            f"该主体今日已出具{cap}份信用报告，已达每日上限，请明日再试；已出具的报告在有效期内仍可使用，"
+            "可凭报告编号和核验码下载或核验。",
+            code="REPORT_DAILY_LIMIT",
+            status=429,
+        )
+
+
 def _validity_cn(valid_until: date, days: int, verified: bool) -> str:
     return f"自出具之日起{days}日，至{format_cn_date(valid_until)}止{unverified_note(verified)}"
 
@@ -107,6 +121,7 @@ def issue(session: Session, entity: Entity, role: str) -> dict[str, Any]:
     base = credit_report(session, entity)
     moment = _issue_moment()
     day = moment.date()
+    _check_daily_cap(session, entity, day, get_settings().report_issues_per_entity_per_day)
     valid_until = day + timedelta(days=policy.validity_days - 1)
     report_no = _next_report_no(session, day)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))

@@ -17,18 +17,14 @@ import redis
 from credit_backend import db
 from credit_backend.archive import consumer
 from credit_backend.archive.ingest import EVENT_FIELD, SENDER_FIELD
+from tests.support.rasa_stack import redis_db
 
 REDIS_DB = 12  # the archive's tests (tests/core/test_event_broker.py too), each with keys of its own
 
 
 @pytest.fixture
 def red() -> redis.Redis:
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail("Redis must be running at 127.0.0.1:6379 (.ci/run starts it)")
-    return client
+    return redis_db(REDIS_DB)
 
 
 @pytest.fixture

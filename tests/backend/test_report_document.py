@@ -26,7 +26,7 @@ from credit_backend.rules.vocabulary import UNVERIFIED_NOTE
 from credit_backend.services.report import SECTIONS
 from credit_backend.services.report_pdf import ReportFontMissing, report_font
 from credit_backend.settings import PROJECT_ROOT, get_settings
-from tests.backend.api_helpers import API, JIANGCHENG, UNKNOWN_VALID, assert_error, fresh
+from tests.backend.api_helpers import API, JIANGCHENG, LAOWANG, UNKNOWN_VALID, assert_error, fresh
 from tests.backend.conftest import ASSISTANT, STAFF
 
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"  # the README's screenshot folder (gitignored)
@@ -176,6 +176,23 @@ def test_seed_item_3_wrong_code_answers_like_an_unknown_number(client, world, pi
     pdf_wrong = client.get(f"{API}/reports/{issued['report_no']}.pdf", params={"code": "AAAA-BBBB"}, headers=ASSISTANT)
     pdf_unknown = client.get(f"{API}/reports/{unknown_no}.pdf", params={"code": "AAAA-BBBB"}, headers=ASSISTANT)
     assert assert_error(pdf_wrong, 404, "NOT_FOUND") == assert_error(pdf_unknown, 404, "NOT_FOUND")
+
+
+def test_reports_issued_per_entity_and_day_are_bounded(client, world, session, pin_day, monkeypatch):
+    """After CREDIT_REPORT_ISSUES_PER_ENTITY_PER_DAY reports on one entity in a day, whoever asks, the next is
+    refused in Chinese and nothing is stored; other entities, and the next day, are not affected."""
+    monkeypatch.setenv("CREDIT_REPORT_ISSUES_PER_ENTITY_PER_DAY", "3")
+    pin_day(ISSUE_DAY)
+    issued = [_issue(client), _issue(client, headers=STAFF), _issue(client)]
+    r = client.post(f"{API}/entities/{JIANGCHENG}/reports", headers=STAFF)
+    assert_error(r, 429, "REPORT_DAILY_LIMIT", "今日已出具3份信用报告", "已出具的报告在有效期内仍可使用")
+    session.expire_all()
+    stored = session.scalars(select(IssuedReport.report_no).where(IssuedReport.issued_on == ISSUE_DAY)).all()
+    assert sorted(stored) == sorted(i["report_no"] for i in issued)
+    assert client.get(issued[0]["verification_path"], headers=ASSISTANT).json()["status"] == "valid"
+    assert _issue(client, LAOWANG)["report_no"] == "XYBG-20261126-00004"
+    pin_day(ISSUE_DAY + timedelta(days=1))
+    assert _issue(client)["report_no"] == "XYBG-20261127-00001"
 
 
 def test_seed_item_3_failed_checks_are_bounded_per_number_and_day(client, world, pin_day):

@@ -10,16 +10,12 @@ import redis
 from rasa.core.agent import Agent
 
 from tests.core.support import MODEL, REDIS_DB
+from tests.support.rasa_stack import redis_db
 
 
 @pytest.fixture(scope="session")
 def red() -> redis.Redis:
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail("Redis must be running at 127.0.0.1:6379 (.ci/run starts it)")
-    return client
+    return redis_db(REDIS_DB)
 
 
 @pytest.fixture(scope="session")

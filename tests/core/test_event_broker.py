@@ -33,6 +33,7 @@ from bot import runner
 from tests.core.support import ROOT, converse, run
 from tests.core.test_tracker_store import SCRIPT
 from tests.support.processes import free_port
+from tests.support.rasa_stack import redis_db
 
 REDIS_DB = 12  # the archive's tests (tests/backend/test_conversation_archive*.py use it too, with their own keys)
 BACKEND_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -41,12 +42,7 @@ CODE = "314159"
 
 @pytest.fixture
 def red12() -> redis.Redis:
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail("Redis must be running at 127.0.0.1:6379 (.ci/run starts it)")
-    return client
+    return redis_db(REDIS_DB)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The one training run of the suite: the real retrain command on a copy of the training inputs with most examples
-of two intents removed, into a registry of its own (session-scoped: the promotion test reuses its models).
+of two intents removed and one admin's correction annotated in (``training.annotate``, as the console writes it),
+into a registry of its own (session-scoped: the promotion test reuses its models).
 
 The copy also trains DIET and the ResponseSelector for TRAINING_EPOCHS instead of config.yml's 60: a quarter of
 the suite's longest step on two cores; the model stays good enough to hold the promotion test's conversations."""
@@ -17,6 +18,7 @@ import pytest
 import yaml
 
 from tests.support.processes import ROOT
+from training.annotate import Annotation, Outcome, annotate
 from training.registry import Registry
 
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
@@ -25,6 +27,16 @@ SERVICE_MODEL = ROOT / "models" / "assistant.tar.gz"
 WEAKENED = ("subscribe_reminders", "unsubscribe_reminders")
 KEPT_EXAMPLES = 2  # `rasa data validate --fail-on-warnings` refuses an intent without examples
 TRAINING_EPOCHS = 15
+# An admin's correction of a message the model of `make train` gets wrong (colloquial "can that black mark be
+# wiped off?", taken as inform or fallback): the retrained model must take it as a repair, from this one example.
+TAUGHT = Annotation(
+    text="那条黑记录能抹了不",
+    intent="apply_repair",
+    faq_topic=None,
+    entities=(),
+    source="retrain test: conversation 1 message 1 (tg), annotated by admin01",
+    annotator="admin01",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,7 @@ class Retrained:
     registry: Registry
     result: subprocess.CompletedProcess[str]
     seconds: float
+    taught: Outcome  # TAUGHT, annotated into the copy before the training
 
 
 def copy_training_inputs(target: Path) -> Path:
@@ -68,6 +81,8 @@ def retrained(tmp_path_factory: pytest.TempPathFactory) -> Retrained:
     (tmp / "project").mkdir()
     project = copy_training_inputs(tmp / "project")
     weaken(project)
+    taught = annotate(project, TAUGHT)
+    assert taught.status == "written", taught.message
     registry = Registry(project, tmp / "registry")
     started = time.monotonic()
     result = subprocess.run(
@@ -78,4 +93,4 @@ def retrained(tmp_path_factory: pytest.TempPathFactory) -> Retrained:
         ],
         cwd=ROOT, capture_output=True, text=True, check=False, timeout=3600,
     )  # fmt: skip
-    return Retrained(registry, result, time.monotonic() - started)
+    return Retrained(registry, result, time.monotonic() - started, taught)

@@ -97,9 +97,11 @@ class DemoBackend:
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = f"sqlite:///{workdir / 'credit.db'}"
         self.env = {
-            # The suites bind the same few entities many times within an hour; the one-time-code limits
-            # have their own tests (tests/backend/test_security_access.py), so here they are out of the way.
+            # The suites bind the same few entities, and issue reports on them, many times within an hour; the
+            # one-time-code limits and the daily cap of reports have their own tests
+            # (tests/backend/test_security_access.py, test_report_document.py), so here they are out of the way.
             **{f"CREDIT_OTP_{name}": "100000" for name in OTP_LIMITS},
+            "CREDIT_REPORT_ISSUES_PER_ENTITY_PER_DAY": "100000",
             **os.environ,
             "CREDIT_DATABASE_URL": self.database_url,
             "CREDIT_TODAY": TODAY,

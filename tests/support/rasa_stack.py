@@ -45,8 +45,14 @@ def start_model_server(services: dict[str, runner.Service], env: dict[str, str],
     return process
 
 
-def redis_db(db: str) -> redis.Redis:
-    return redis.Redis(host="127.0.0.1", port=6379, db=int(db))
+def redis_db(db: int | str) -> redis.Redis:
+    """A client of database ``db`` of the Redis every suite uses; FAILS the test when that Redis is down."""
+    client = redis.Redis(host="127.0.0.1", port=6379, db=int(db))
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis must be running at 127.0.0.1:6379 (.ci/run starts it)")
+    return client
 
 
 @contextlib.contextmanager

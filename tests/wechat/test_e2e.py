@@ -118,6 +118,6 @@ def test_full_conversation_on_wechat(
     user.wait_for(f"（{no}）有了新进展：核查中", seen, timeout=60)
 
     # The conversation lives in Redis (Rasa's two workers) under the wx: sender.
-    stored = redis_db(str(REDIS_DB)).lrange(f"credit:events:{sender}", 0, -1)
+    stored = redis_db(REDIS_DB).lrange(f"credit:events:{sender}", 0, -1)
     assert any(JIANGCHENG.encode() in event for event in stored)
     assert httpx.get(f"{rasa_channel.url.rsplit('/', 1)[0]}/healthz").status_code == 200
