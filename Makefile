@@ -46,7 +46,7 @@ $(RASA_VENV)/.installed: pyproject.toml
 	$(RASA_PY) -m pip install -q -e '.[rasa]' 'pytest>=8,<9'  # pytest 9 needs packaging>=24; Rasa pins <21
 	touch $@
 
-test: install lint test-backend test-contract test-telegram test-wechat test-rasa test-telegram-rasa test-wechat-rasa test-security test-console test-assistant test-training test-retrain ## run every test suite (README: the test command)
+test: install lint test-backend test-contract test-telegram test-wechat test-rasa test-telegram-rasa test-wechat-rasa test-security test-console test-assistant test-training test-retrain test-cluster ## run every test suite (README: the test command)
 
 test-backend: test-sqlite test-postgres ## backend suite on SQLite and on PostgreSQL
 
@@ -186,3 +186,28 @@ bench-console: $(VENV)/.installed ## benchmark the console's work queue and case
 
 clean: ## remove environments, models and local data
 	rm -rf $(VENV) $(RASA_VENV) models var .pytest_cache .ruff_cache
+
+# More than one machine (issue 16, docs/cluster.md): replicas behind HAProxy with the cluster's own Redis and
+# PostgreSQL in var/cluster/ (ports 7100–7133; the tests' cluster uses 7150–7183 and var/cluster-test/).
+.PHONY: up-cluster down-cluster bench-cluster test-cluster check-deploy
+
+up-cluster: install $(MODEL) ## start CLUSTER_RASA/ACTIONS/BACKENDS (2 each) replicas behind HAProxy, own Redis and PostgreSQL (var/cluster/)
+	$(PY) -m bot.cluster up
+
+down-cluster: ## stop what `make up-cluster` started (CLUSTER_PURGE=1: also delete var/cluster/)
+	$(PY) -m bot.cluster down $(if $(CLUSTER_PURGE),--purge)
+
+bench-cluster: install $(MODEL) ## messages/s, p50/p95 and cost per turn through the proxy with one and with two Rasa servers
+	$(PY) scripts/bench_cluster.py
+
+check-deploy: $(VENV)/.installed ## validate deploy/: HAProxy configs, systemd units, compose file, Kubernetes manifests
+	bash deploy/check.sh
+
+test-cluster: check-deploy $(RASA_VENV)/.installed $(MODEL) ## the cluster: topology, ordering across Rasa servers, faults (ports 7150–7183)
+	$(PY) -m pytest tests/cluster -q -p no:cacheprovider
+
+# What the serving stack holds in memory (issue 13, docs/memory.md): PSS per service and in total, goal < 2.5 GB.
+.PHONY: bench-memory
+
+bench-memory: install $(DEMO_DB) $(MODEL) ## memory of the stack of `make up` (started if needed) after a warm-up: PSS per service and in total (goal < 2.5 GB)
+	$(DEMO_ENV) $(PY) scripts/bench_memory.py --per-process

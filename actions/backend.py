@@ -15,12 +15,18 @@ consecutive unavailable calls (``CREDIT_BACKEND_BREAKER_FAILURES``): for the nex
 so users get the polite "try again later" answers immediately. The first call after that is a trial: it
 closes the breaker if the backend answers, opens it again if not. Only unavailability counts: a 4xx is an
 answer.
+
+Filing an application (``submit``) carries an ``Idempotency-Key`` and is sent a second time, with the same key,
+when the first attempt got no answer: behind a proxy with several backends, one that died after storing the
+application and before answering makes the proxy answer 502 (it does not replay a POST), and the retry reaches
+another backend, which answers with the application filed first (issue 16).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -37,6 +43,8 @@ DEFAULT_CONNECT_TIMEOUT = 1.0  # seconds; the backend is on the same host or net
 DEFAULT_READ_TIMEOUT = 5.0  # seconds without a byte of the answer
 DEFAULT_BREAKER_FAILURES = 3  # consecutive unavailable calls that open the breaker
 DEFAULT_BREAKER_RESET = 20.0  # seconds the open breaker fails fast before a trial call
+SUBMIT_ATTEMPTS = 2  # a filing that got no answer is sent once more with the same Idempotency-Key
+SUBMIT_RETRY_PAUSE = 0.3  # seconds before that retry: the proxy's health check notices a dead backend
 
 
 class BackendUnavailable(Exception):
@@ -268,14 +276,19 @@ class CreditBackend:
     # -- applications ------------------------------------------------------------------------
 
     def submit(self, kind: str, body: dict[str, Any], key: str) -> api.ApplicationView:
-        """POST one application; ``kind`` is registration/commitment/objection/repair."""
-        data = self._request(
-            "POST",
-            f"/api/v1/applications/{application_path(kind)}",
-            json=body,
-            headers={"Idempotency-Key": key},
-        )
-        return typed(api.ApplicationView, data)
+        """POST one application; ``kind`` is registration/commitment/objection/repair. Without an answer it is
+        sent once more with the same ``key`` (the backend files it once), unless the breaker is open."""
+        path = f"/api/v1/applications/{application_path(kind)}"
+        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+            try:
+                data = self._request("POST", path, json=body, headers={"Idempotency-Key": key})
+            except BackendUnavailable:
+                if attempt == SUBMIT_ATTEMPTS or self.breaker.current_state != "closed":
+                    raise
+                time.sleep(SUBMIT_RETRY_PAUSE)
+            else:
+                return typed(api.ApplicationView, data)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def application(self, application_no: str, sender_id: str) -> api.ApplicationView:
         """One application, as ``sender_id`` may see it (its filer or bound to its entity; else not found)."""

@@ -4,6 +4,10 @@ What each submission files (its kind, its summary, its submit action) is declare
 the summary builders and submit actions are found from there when needed, not registered on import.
 On ``BackendUnavailable`` nothing is reset: the answers and the nonce stay, ``retry_pending``
 names the form, and "重试"/affirm submits again with the same ``Idempotency-Key``.
+
+The nonce is drawn when the summary is shown (``action_ask_confirmed``), a turn stored before the user
+confirms: the confirming message may be processed twice (a Rasa server that died mid-turn, its message sent
+again by the channel or the user, with a new message id), and both runs send the key of that one summary.
 """
 
 from __future__ import annotations
@@ -148,7 +152,8 @@ class ActionAskConfirmed(Action):
             text=f"请核对以下内容：\n{summary}\n\n确认提交吗？",
             buttons=[{"title": "确认提交", "payload": "/affirm"}, {"title": "不提交", "payload": "/deny"}],
         )
-        return []
+        # One submission attempt per summary shown (the module's docstring): its Idempotency-Key's nonce.
+        return [SlotSet("submission_nonce", uuid.uuid4().hex)]
 
 
 def retry_pending_submission(

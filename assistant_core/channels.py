@@ -55,6 +55,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.signing import verify
+from bot.texts import TRY_AGAIN
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 log = logging.getLogger(__name__)
@@ -80,7 +81,6 @@ JWT_AUDIENCE = "credit-assistant-web"
 
 # What users read (Simplified Chinese).
 TOO_LONG = "您的消息共{length}个字，超过了单条消息{limit}字的上限。请精简后重新发送，或分成几条发送。"
-TRY_AGAIN = "抱歉，系统暂时繁忙，没能处理您的消息，请稍后再试。"
 BAD_BODY = "请求体必须是 JSON 对象。"
 BAD_MESSAGE = "message 必须是非空文本。"
 NO_SENDER = "缺少 sender（会话标识）：开发用 REST 通道不提供共用会话，请为每个会话指定一个标识，例如 cli:张三。"

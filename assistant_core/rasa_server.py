@@ -9,22 +9,39 @@ dropped during the wait (seen in tests/retrain/test_switch_during_traffic.py). H
 its current model until the new one is ready. Rasa's scheduler runs one pull at a time per worker, so two loads
 never overlap. Each pull names its worker (``?worker=<pid>``), so the model server can switch the workers one
 after the other.
+
+Each worker also loads its TensorFlow models (DIET, the ResponseSelector) without the training step that Rasa's
+``RasaModel.load`` runs to create their variables: ``model.fit`` on one example traces the whole training graph
+(gradients, the Adam optimizer's two slots per weight) and leaves ~1 GB per worker that serving never uses
+(docs/memory.md, ``make bench-memory``). Here one eager forward pass of the training loss creates the same
+variables, the checkpoint's weights are read into them, and the prediction graph is traced as Rasa traces it:
+the same weights and the same prediction graph, so the same answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import logging
 import os
 import sys
+from typing import Any
 
 import aiohttp
 from rasa.core import agent as rasa_agent
 from rasa.utils.common import TempDirectoryPath, get_temp_dir_name
 from rasa.utils.endpoints import EndpointConfig
 
-from assistant_core.rasa_compat import REPLACED_FUNCTIONS, pull_model_and_fingerprint, replace_function, require_rasa
+from assistant_core.rasa_compat import (
+    REPLACED_FUNCTIONS,
+    PrivateMember,
+    RasaCompatibilityError,
+    member_problem,
+    pull_model_and_fingerprint,
+    replace_function,
+    require_rasa,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +70,100 @@ async def update_model_from_server(model_server: EndpointConfig, agent: rasa_age
             logger.exception("Failed to update model. The previous model will stay loaded instead.")
 
 
+# Rasa's public model loader, replaced by ``load_for_inference`` (checked with the members it relies on).
+RASA_MODEL = "rasa.utils.tensorflow.models:RasaModel"
+MODEL_LOADER = PrivateMember(
+    RASA_MODEL,
+    "load",
+    parameters=("model_file_name", "model_data_example", "predict_data_example", "finetune_mode", "args", "kwargs"),
+)
+LOADER_USES = (
+    PrivateMember(RASA_MODEL, "batch_loss", parameters=("batch_in",)),
+    PrivateMember(RASA_MODEL, "run_inference", parameters=("model_data", "batch_size", "output_keys_expected")),
+)
+RASA_LOAD: Any = None  # Rasa's own RasaModel.load (the classmethod object), kept by install_model_loader()
+
+
+def load_for_inference(
+    cls: type[Any],
+    model_file_name: str,
+    model_data_example: Any,
+    predict_data_example: Any = None,
+    finetune_mode: bool = False,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """``RasaModel.load`` for serving: the variables are created by the training loss of one example, run eagerly,
+    instead of by ``fit`` (no training graph, no optimizer slots); then, as in Rasa, the weights are read and the
+    prediction graph is traced on one example. Fine-tuning (which needs the optimizer) keeps Rasa's loader."""
+    import tensorflow as tf
+    from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+    from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
+
+    if finetune_mode:
+        return RASA_LOAD.__get__(None, cls)(
+            model_file_name, model_data_example, predict_data_example, True, *args, **kwargs
+        )
+    model = cls(*args, **kwargs)
+    config = kwargs.get("config", {})
+    # Compiled as Rasa compiles it (the optimizer's variables are never created: nothing is trained).
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)), run_eagerly=config.get(RUN_EAGERLY)
+    )
+    batch_in, _ = RasaBatchDataGenerator(model_data_example, batch_size=1, shuffle=False)[0]
+    model.batch_loss(batch_in)
+    # Every variable just created must get its trained value; the optimizer's saved slots are left unread on purpose
+    # (expect_partial: no warning per slot in the log).
+    status = model.load_weights(model_file_name)
+    status.assert_existing_objects_matched()
+    status.expect_partial()
+    if predict_data_example:
+        model.run_inference(predict_data_example)
+    logger.debug(f"Loaded {cls.__name__} from {model_file_name} for inference.")
+    return model
+
+
+def install_model_loader() -> None:
+    """Puts ``load_for_inference`` in the place of ``RasaModel.load`` in this process (and its forked workers)."""
+    global RASA_LOAD
+    problems = [p for p in map(member_problem, (MODEL_LOADER, *LOADER_USES)) if p is not None]
+    if problems:
+        raise RasaCompatibilityError("; ".join(problems))
+    from rasa.utils.tensorflow.models import RasaModel
+
+    if RASA_LOAD is None:
+        RASA_LOAD = RasaModel.__dict__["load"]
+    RasaModel.load = classmethod(load_for_inference)  # type: ignore[method-assign,assignment]
+
+
 def install() -> None:
-    """Puts ``update_model_from_server`` in Rasa's place (every Sanic worker is forked after this)."""
+    """Puts ``update_model_from_server`` in Rasa's place and the serving loader in ``RasaModel.load``'s (every Sanic
+    worker is forked after this)."""
     require_rasa()  # checks the replaced function and the one used, with their parameters
     [replaced] = REPLACED_FUNCTIONS
     replace_function(replaced, update_model_from_server)
+    install_model_loader()
+
+
+def share_with_workers() -> None:
+    """Loads jieba's dictionary in the main process and freezes the garbage collector's view of the main process's
+    objects each time it forks a Sanic worker: the workers then share those pages with it instead of copying them
+    (a collection in a worker would write to every object it scans)."""
+    import jieba
+
+    jieba.initialize()
+    main_pid = os.getpid()
+
+    def freeze_before_fork() -> None:
+        if os.getpid() == main_pid:  # not in a worker: its own objects would never be collected
+            gc.freeze()
+
+    os.register_at_fork(before=freeze_before_fork)
 
 
 def main() -> None:
     install()
+    share_with_workers()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -14,6 +14,7 @@ and of Rasa (CREDIT_BACKEND_URL, RASA_URL).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
@@ -247,7 +248,9 @@ def services(env: dict[str, str]) -> list[Service]:
 # The demo accounts' password unless CREDIT_DEMO_STAFF_PASSWORD is set (credit_backend/settings.py).
 DEMO_STAFF_PASSWORD = "Jilin-Credit-2026"
 
-WECHAT_HINT = "微信公众号未启用：设置 WECHAT_TOKEN、WECHAT_APPID、WECHAT_APPSECRET 后再运行 make up（见 docs/wechat.md）"
+WECHAT_HINT = (
+    "微信公众号未启用：设置 WECHAT_TOKEN、WECHAT_APPID、WECHAT_APPSECRET 后再运行 make up（见 docs/wechat.md）"
+)
 TELEGRAM_HINT = (
     "Telegram 未启用：在 @BotFather 创建机器人后 export TELEGRAM_BOT_TOKEN=… 再运行 make demo（见 docs/telegram.md）"
 )
@@ -263,8 +266,8 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _pid(name: str) -> int | None:
-    path = RUN / f"{name}.pid"
+def _pid(name: str, run_dir: Path = RUN) -> int | None:
+    path = run_dir / f"{name}.pid"
     if not path.exists():
         return None
     pid = int(path.read_text())
@@ -273,7 +276,88 @@ def _pid(name: str) -> int | None:
     except OSError:
         path.unlink()
         return None
+    if _zombie(pid):  # exited, never reaped (its parent, `make up`, is gone and PID 1 may not reap)
+        path.unlink()
+        return None
     return pid
+
+
+def _group_running(pgid: int) -> bool:
+    """A process of the group ``pgid`` is still running (zombies aside); False without /proc."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return False
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                return True
+    return False
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return False  # no /proc (not Linux): as before
+
+
+def launch_service(
+    svc: Service, env: dict[str, str], run_dir: Path = RUN, log_dir: Path = LOG
+) -> subprocess.Popen[bytes]:
+    """Starts ``svc`` in the background: its own session, output appended to ``log_dir/<name>.log``, pid in
+    ``run_dir/<name>.pid``."""
+    with (log_dir / f"{svc.name}.log").open("ab") as log:
+        proc = subprocess.Popen(
+            svc.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    (run_dir / f"{svc.name}.pid").write_text(str(proc.pid))
+    return proc
+
+
+def wait_service(svc: Service, proc: subprocess.Popen[bytes], log_dir: Path = LOG) -> bool:
+    """Waits until ``svc``'s health URL answers (a service without one: until it has run 3 s). False, with the
+    reason printed, when it exits or stays unhealthy past its timeout."""
+    deadline = time.monotonic() + svc.timeout
+    if not svc.health_url:
+        time.sleep(3)  # no health endpoint: give it time to fail on bad settings
+        if proc.poll() is not None:
+            print(f"{svc.name}: failed to start; see {log_dir / (svc.name + '.log')}", file=sys.stderr)
+            return False
+        print(f"{svc.name}: running")
+        return True
+    while not _healthy(svc.health_url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            print(f"{svc.name}: failed to start; see {log_dir / (svc.name + '.log')}", file=sys.stderr)
+            return False
+        time.sleep(0.5)
+    print(f"{svc.name}: healthy at {svc.health_url}")
+    return True
+
+
+def start_service(svc: Service, env: dict[str, str], run_dir: Path = RUN, log_dir: Path = LOG) -> bool:
+    """``launch_service`` then ``wait_service``."""
+    return wait_service(svc, launch_service(svc, env, run_dir, log_dir), log_dir)
+
+
+def stop_service(name: str, run_dir: Path = RUN) -> bool:
+    """Stops the process group started for ``name`` (SIGTERM, SIGKILL after 10 s); False if it was not running."""
+    pid = _pid(name, run_dir)
+    if pid is None:
+        return False
+    os.killpg(pid, signal.SIGTERM)
+    for _ in range(50):
+        if _pid(name, run_dir) is None and not _group_running(pid):
+            break
+        time.sleep(0.2)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    (run_dir / f"{name}.pid").unlink(missing_ok=True)
+    return True
 
 
 def up(names: list[str]) -> int:
@@ -298,25 +382,8 @@ def up(names: list[str]) -> int:
         if _pid(svc.name) or _healthy(svc.health_url):
             print(f"{svc.name}: already running ({svc.health_url})")
             continue
-        log = (LOG / f"{svc.name}.log").open("ab")
-        proc = subprocess.Popen(
-            svc.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        (RUN / f"{svc.name}.pid").write_text(str(proc.pid))
-        deadline = time.monotonic() + svc.timeout
-        if not svc.health_url:
-            time.sleep(3)  # no health endpoint: give it time to fail on bad settings
-            if proc.poll() is not None:
-                print(f"{svc.name}: failed to start; see {LOG / (svc.name + '.log')}", file=sys.stderr)
-                return 1
-            print(f"{svc.name}: running")
-            continue
-        while not _healthy(svc.health_url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                print(f"{svc.name}: failed to start; see {LOG / (svc.name + '.log')}", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
-        print(f"{svc.name}: healthy at {svc.health_url}")
+        if not start_service(svc, env):
+            return 1
     if any(s.name == "console" for s in chosen):
         print(console_banner(env))
     return 0
@@ -341,17 +408,8 @@ def down(names: list[str]) -> int:
     for svc in reversed(services(dict(os.environ))):
         if names and svc.name not in names:
             continue
-        pid = _pid(svc.name)
-        if pid is None:
+        if not stop_service(svc.name):
             continue
-        os.killpg(pid, signal.SIGTERM)
-        for _ in range(50):
-            if _pid(svc.name) is None:
-                break
-            time.sleep(0.2)
-        else:
-            os.killpg(pid, signal.SIGKILL)
-        (RUN / f"{svc.name}.pid").unlink(missing_ok=True)
         print(f"{svc.name}: stopped")
     return 0
 
@@ -359,7 +417,9 @@ def down(names: list[str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["up", "down"])
-    parser.add_argument("services", nargs="*", help="backend, actions, models, rasa, console, telegram, wechat (default: all)")
+    parser.add_argument(
+        "services", nargs="*", help="backend, actions, models, rasa, console, telegram, wechat (default: all)"
+    )
     args = parser.parse_args()
     return up(args.services) if args.command == "up" else down(args.services)
 

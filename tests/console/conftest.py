@@ -9,19 +9,13 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.console.harness import SCREENSHOTS, VIEWPORT, ConsoleStack, launch_chromium
+from tests.support.processes import serving
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[ConsoleStack]:
-    s = ConsoleStack(tmp_path_factory.mktemp("console-stack"))
-    try:
-        s.start()
+    with serving(ConsoleStack(tmp_path_factory.mktemp("console-stack")), request.session) as s:
         yield s
-    finally:
-        failed = request.session.testsfailed
-        s.stop()
-        if failed:
-            print(s.logs(), file=sys.stderr)
 
 
 @pytest.fixture(scope="session")

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 import redis
-from rasa.core.lock_store import LockStore, RedisLockStore
+from rasa.core.lock_store import LockStore
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
+from assistant_core.lock_store import OrderedRedisLockStore
 from assistant_core.tracker_store import EventLogRedisTrackerStore
 from bot import runner
 from tests.core.support import ROOT, run
@@ -83,7 +84,7 @@ def test_tracker_and_lock_store_use_the_redis_password(
     domain = Domain.load(str(ROOT / "domain"))
     tracker_store = TrackerStore.create(read(ENDPOINTS, "tracker_store", monkeypatch, **env), domain)
     lock_store = LockStore.create(read(ENDPOINTS, "lock_store", monkeypatch, **env))
-    assert isinstance(tracker_store, EventLogRedisTrackerStore) and isinstance(lock_store, RedisLockStore)
+    assert isinstance(tracker_store, EventLogRedisTrackerStore) and isinstance(lock_store, OrderedRedisLockStore)
 
     run(
         tracker_store.save(
@@ -91,8 +92,9 @@ def test_tracker_and_lock_store_use_the_redis_password(
         )
     )
     assert run(tracker_store.retrieve("dev:pw")).latest_message.text == "你好"
-    lock_store.save_lock(lock_store.create_lock("dev:pw"))
+    ticket = lock_store.issue("dev:pw")
     assert lock_store.get_lock("dev:pw") is not None
+    assert lock_store.release(ticket)
 
     # Without the password this Redis refuses every command.
     with pytest.raises(redis.AuthenticationError):

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.security.harness import JIANGCHENG, VICTIM_TG_USER, Stack
+from tests.support.processes import serving
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
-    s = Stack(tmp_path_factory.mktemp("stack"))
-    try:
-        s.start()
+    with serving(Stack(tmp_path_factory.mktemp("stack")), request.session) as s:
         yield s
-    finally:
-        failed = request.session.testsfailed
-        s.stop()
-        if failed:
-            print(s.logs(), file=sys.stderr)
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,18 @@ uvicorn process over a fresh SQLite demo city, the way the action-server and Tel
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKEND_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -47,6 +49,29 @@ def healthy(url: str) -> bool:
             return resp.status == 200
     except OSError:
         return False
+
+
+class Stack(Protocol):
+    def start(self) -> Any: ...
+    def stop(self) -> Any: ...
+    def logs(self) -> str: ...
+
+
+S = TypeVar("S", bound=Stack)
+
+
+@contextlib.contextmanager
+def serving(stack: S, session: Any) -> Iterator[S]:
+    """Starts ``stack`` for a fixture and stops it afterwards; prints its logs when a test of ``session`` (pytest's
+    ``request.session``) failed, so a failure in CI shows what the services said."""
+    try:
+        stack.start()
+        yield stack
+    finally:
+        failed = session.testsfailed
+        stack.stop()
+        if failed:
+            print(stack.logs(), file=sys.stderr)
 
 
 class Process:
