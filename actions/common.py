@@ -15,10 +15,12 @@ from actions.backend import BackendError, BackendUnavailable, get_client
 from actions.faq import REMEMBERED_SLOT
 from actions.flows.labels import MENU_BUTTONS
 from actions.forms_base import OFFER_BUTTONS, OFFERED_SLOT, entity_to_offer, sender_id
+from actions.messages import APPLICATION_NO_LABEL
 from actions.submission import reset_flow, retry_pending_submission
 
 RETRY_WORDS = re.compile(r"重试|再试|重新提交|再提交|再交")
 NOTHING_PENDING = "好的。还有需要随时告诉我，也可以说“帮助”查看我能办的业务。"
+ALREADY_FILED = "这份申请已经提交过了，不会重复提交。提交结果如下：\n"
 
 MENU_TEXT = (
     "我是“信用中国（吉林市）”信用服务助手，可以帮您：\n"
@@ -68,8 +70,10 @@ class ActionClarify(Action):
             events = retry_pending_submission(dispatcher, tracker, domain)
             if events is not None:
                 return events
-        offered = [] if tracker.active_loop.get("name") else disambiguation.choices(
-            tracker.latest_message or {}, tracker.get_slot(REMEMBERED_SLOT)
+        offered = (
+            []
+            if tracker.active_loop.get("name")
+            else disambiguation.choices(tracker.latest_message or {}, tracker.get_slot(REMEMBERED_SLOT))
         )
         if offered:
             dispatcher.utter_message(text=texts.WHICH_ONE, buttons=disambiguation.buttons(offered))
@@ -136,18 +140,33 @@ class ActionAskUscc(Action):
         return events
 
 
+def filed_in_last_turn(tracker: Tracker) -> str | None:
+    """The previous turn's answer when it filed an application: a second tap on 确认提交, or a confirmation sent
+    again because its answer was lost (a server that died after storing the turn, issue 16), gets it again."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                break
+        elif users == 1 and event.get("event") == "bot" and APPLICATION_NO_LABEL in str(event.get("text") or ""):
+            return str(event["text"]).removeprefix(ALREADY_FILED)
+    return None
+
+
 class ActionRetrySubmission(Action):
-    """Affirm outside a form: resubmit after an outage, otherwise just acknowledge."""
+    """Affirm outside a form: resubmit after an outage, repeat a filing just made, otherwise just acknowledge."""
 
     def name(self) -> str:
         return "action_retry_submission"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events = retry_pending_submission(dispatcher, tracker, domain)
-        if events is None:
-            dispatcher.utter_message(text=NOTHING_PENDING)
-            return []
-        return events
+        if events is not None:
+            return events
+        filed = filed_in_last_turn(tracker)
+        dispatcher.utter_message(text=ALREADY_FILED + filed if filed else NOTHING_PENDING)
+        return []
 
 
 class ActionDecline(Action):

@@ -157,11 +157,14 @@ def deadline_text(application: dict[str, Any]) -> str:
     return label
 
 
+APPLICATION_NO_LABEL = "申请编号："  # in the answer to a filing (submission_text), read back by filed_in_last_turn
+
+
 def submission_text(application: dict[str, Any]) -> str:
     """The answer after a successful submission: number, status, deadline."""
     lines = [
         f"✅ {application.get('kind_label', '申请')}已提交！",
-        f"申请编号：{application.get('application_no', '')}",
+        f"{APPLICATION_NO_LABEL}{application.get('application_no', '')}",
         f"当前状态：{application.get('status_label', '已提交')}",
     ]
     deadline = deadline_text(application)

@@ -19,7 +19,7 @@ Here every step is one Lua script, which Redis runs atomically:
 * releasing removes the ticket, and the keys once the queue is empty; the keys also expire on their own.
 
 Configured in endpoints.yml (``lock_store:``) with ``type: assistant_core.lock_store.OrderedRedisLockStore``,
-the Redis settings of the tracker store, ``lifetime`` (seconds, default 60) and ``poll_interval``
+the Redis settings of the tracker store, ``lifetime`` (seconds, default 10) and ``poll_interval``
 (seconds between a waiter's polls, default 0.05). endpoints.local.yml keeps Rasa's in-memory store.
 """
 
@@ -41,7 +41,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LIFETIME = 60.0
+DEFAULT_LIFETIME = 10.0
 DEFAULT_POLL_INTERVAL = 0.05
 DEFAULT_SOCKET_TIMEOUT = 10.0
 KEY_PREFIX = "turnlock"

@@ -7,8 +7,11 @@ others put in maintenance on the proxy's runtime API), then with all of them. Fo
 p50/p95 per kind of turn, and what a turn costs: CPU time of each replica, memory (PSS) of each, Redis commands
 (INFO commandstats) and PostgreSQL work (pg_stat_database) per turn. docs/capacity.md is written from these.
 
-Faults (issue 16) plug in through FAULTS: ``--fault NAME`` runs the same conversations and applies FAULTS[NAME] to the
-cluster ``--fault-after`` seconds into the run.
+Then, for each fault of FAULTS (a Rasa server, an action server, a backend killed; Redis, PostgreSQL killed), the same
+16 conversations run for ``--fault-seconds`` while the part is killed ``--fault-after`` seconds in and started again
+``--down-seconds`` later, as its supervisor would: messages per second, p50/p95, how many turns were answered, got a
+polite "please try again" or an error, and the p95 of the turns between the kill and the part's return.
+``--fault NAME`` runs that fault only, ``--no-faults`` none.
 
 Starts the cluster when it is not running (and stops it afterwards unless ``--keep``).
 """
@@ -20,18 +23,22 @@ import asyncio
 import os
 import statistics
 import time
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
 import redis
-from bench_assistant import Sample, percentile, run
+from bench_assistant import GREET, QUERY, Sample, percentile, run
 
 from bot.cluster import Cluster, ClusterError, from_environment
 
-# The consistency helper's faults: name → what is done to the running cluster (e.g. lambda c: c.kill("rasa-1")).
-FAULTS: dict[str, Callable[[Cluster], None]] = {}
+# A fault: the part killed with SIGKILL (a host lost), by its name in the cluster.
+FAULTS = ("rasa-1", "actions-1", "backend-1", "redis", "postgres")
+# What the channels, the proxy and the actions answer when a turn could not be served (bot/texts.py TRY_AGAIN,
+# actions/messages.py unavailable_text, the forms' "reply later to go on").
+POLITE = ("请稍后再试", "请稍后回复")
 
 PG_COUNTERS = (
     "xact_commit",
@@ -184,26 +191,84 @@ def print_costs(cluster: Cluster, r: Result) -> None:
     print(f"  PostgreSQL database +{(r.after.pg_bytes - r.before.pg_bytes) / r.turns:.0f} B/turn")
 
 
-def fault_run(cluster: Cluster, name: str, conversations: int, turns: int, after: float) -> None:
-    """The hook for the fault figures: the same run, with FAULTS[name] applied ``after`` seconds in."""
+@dataclass(frozen=True)
+class Turn:
+    at: float  # seconds since the run started, when the message was sent
+    ms: float
+    outcome: str  # "answered", "polite" (asked to try again) or "error" (no answer, or an impolite one)
 
-    async def with_fault() -> tuple[list[Sample], float]:
+
+async def faulted_conversation(
+    client: httpx.AsyncClient, url: str, started: float, until: float, out: list[Turn]
+) -> None:
+    """Greets and queries in turn until ``until`` (perf_counter); every outcome is kept, nothing raises."""
+    sender = f"bench:{uuid.uuid4().hex[:12]}"
+    i = 0
+    while time.perf_counter() < until:
+        sent = time.perf_counter()
+        try:
+            r = await client.post(url, json={"sender": sender, "message": GREET if i % 2 == 0 else QUERY})
+            texts = " ".join(str(m.get("text") or "") for m in r.json())
+            outcome = "polite" if any(p in texts for p in POLITE) else "answered" if texts.strip() else "error"
+            if r.status_code != 200 and outcome == "answered":
+                outcome = "error"
+        except (httpx.HTTPError, ValueError, AttributeError, TypeError):
+            outcome = "error"
+        out.append(Turn(sent - started, (time.perf_counter() - sent) * 1000, outcome))
+        i += 1
+
+
+def fault_run(cluster: Cluster, name: str, conversations: int, seconds: float, after: float, down: float) -> None:
+    """``conversations`` for ``seconds``; ``name`` killed ``after`` seconds in and started again ``down`` later."""
+    url = f"{cluster.rasa_url}/webhooks/rest/webhook"
+    window: dict[str, float] = {}
+
+    async def with_fault() -> list[Turn]:
+        out: list[Turn] = []
         loop = asyncio.get_running_loop()
+        limits = httpx.Limits(max_connections=conversations, max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+            started = time.perf_counter()
 
-        async def later() -> None:
-            await asyncio.sleep(after)
-            await loop.run_in_executor(None, FAULTS[name], cluster)
+            async def fault() -> None:
+                await asyncio.sleep(after)
+                window["killed"] = time.perf_counter() - started
+                await loop.run_in_executor(None, cluster.kill, name)
+                await asyncio.sleep(down)
+                await loop.run_in_executor(None, cluster.start_replica, name)
+                if name in cluster.replica_ports():
+                    await loop.run_in_executor(None, cluster.wait_proxy_status, name)
+                window["back"] = time.perf_counter() - started
 
-        task = asyncio.create_task(later())
-        result = await run(f"{cluster.rasa_url}/webhooks/rest/webhook", conversations, turns)
-        await task
-        return result
+            task = asyncio.create_task(fault())
+            await asyncio.gather(
+                *(faulted_conversation(client, url, started, started + seconds, out) for _ in range(conversations))
+            )
+            await task
+        return out
 
-    before = snapshot(cluster)
-    samples, elapsed = asyncio.run(with_fault())
-    settle()
-    result = Result(f"fault: {name}", samples, elapsed, len(samples) + 4, before, snapshot(cluster))
-    print_rates([result])
+    turns = asyncio.run(with_fault())
+    counts = {kind: sum(t.outcome == kind for t in turns) for kind in ("answered", "polite", "error")}
+    during = [t.ms for t in turns if window["killed"] <= t.at <= window["back"]]
+    elapsed = max(seconds, window["back"])
+    ms = [t.ms for t in turns]
+    print(
+        f"fault {name:10s} {len(turns) / elapsed:6.1f} msg/s  p50 {statistics.median(ms):6.0f} ms  "
+        f"p95 {percentile(ms, 95):6.0f} ms  answered {counts['answered']}, polite {counts['polite']}, "
+        f"errors {counts['error']}; killed at {window['killed']:.0f} s, back at {window['back']:.0f} s, "
+        f"p95 meanwhile {percentile(during, 95) if during else 0:.0f} ms ({len(during)} turns)"
+    )
+
+
+def run_faults(cluster: Cluster, faults: list[str], args: argparse.Namespace) -> int:
+    if faults:
+        print(
+            f"\nfaults ({args.concurrency} conversations, {args.fault_seconds:.0f} s each, SIGKILL at "
+            f"{args.fault_after:.0f} s, started again {args.down_seconds:.0f} s later):"
+        )
+    for name in faults:
+        fault_run(cluster, name, args.concurrency, args.fault_seconds, args.fault_after, args.down_seconds)
+    return 0
 
 
 def main() -> int:
@@ -211,8 +276,11 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=40, help="turns per concurrent conversation")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--keep", action="store_true", help="leave the cluster running")
-    parser.add_argument("--fault", choices=sorted(FAULTS), help="a fault run instead (FAULTS)")
-    parser.add_argument("--fault-after", type=float, default=10.0)
+    parser.add_argument("--fault", choices=FAULTS, help="only this fault, and no rate runs")
+    parser.add_argument("--no-faults", action="store_true", help="the rate runs only")
+    parser.add_argument("--fault-seconds", type=float, default=60.0, help="length of each fault run")
+    parser.add_argument("--fault-after", type=float, default=10.0, help="seconds into the run the part is killed")
+    parser.add_argument("--down-seconds", type=float, default=5.0, help="seconds before its supervisor restarts it")
     parser.add_argument(
         "--redis-fsync",
         choices=["always", "everysec"],
@@ -231,9 +299,9 @@ def main() -> int:
         if args.redis_fsync:
             redis.Redis(port=cluster.redis_port).config_set("appendfsync", args.redis_fsync)
             print(f"Redis appendfsync {args.redis_fsync}")
+        faults = [args.fault] if args.fault else [] if args.no_faults else list(FAULTS)
         if args.fault:
-            fault_run(cluster, args.fault, args.concurrency, args.turns, args.fault_after)
-            return 0
+            return run_faults(cluster, faults, args)
         servers = cluster.layout.rasa
         results = []
         for count in sorted({1, servers}):
@@ -244,6 +312,7 @@ def main() -> int:
         print_rates(results)
         for result in results:
             print_costs(cluster, result)
+        run_faults(cluster, faults, args)
     finally:
         if not (args.keep or was_running):
             cluster.stop()

@@ -231,6 +231,8 @@ class Chat:
         """Run one action and apply its events to the conversation."""
         turn = self.call(name)
         self.events.append({"event": "action", "name": name})
+        # What the action said, as Rasa stores it (BotUttered events after the action).
+        self.events += [{"event": "bot", "text": m.get("text"), "data": {}} for m in turn.messages]
         self.apply(turn.events)
         return turn
 

@@ -77,8 +77,16 @@ def test_backend_down_at_submission_keeps_everything_and_retry_files_once(
     assert filed[0]["details"]["matter"] == "危险化学品经营许可"
     assert chat.slots["retry_pending"] is None and chat.slots["uscc"] is None
 
-    # A later "重试" has nothing to resubmit.
+    # "重试" once more right after: the filing is not repeated, its answer is (as for a confirmation whose answer
+    # was lost with the server that stored it).
     chat.user("重试", "affirm")
+    repeated = chat.run("action_retry_submission")
+    assert repeated.text.startswith("这份申请已经提交过了，不会重复提交。") and numbers_in(repeated.text) == numbers_in(
+        done.text
+    )
+    # Another turn later, an affirm has nothing to resubmit or repeat.
+    chat.user("你好", "greet")
+    chat.user("好的", "affirm")
     assert chat.run("action_retry_submission").text.startswith("好的。还有需要随时告诉我")
     assert len(backend.applications(chat.sender_id)) == 1
 

@@ -253,7 +253,7 @@ def test_sixteen_conversations_survive_the_faults(healthy_cluster: Cluster) -> N
         f"{sum(t.polite for t in done)} polite retry answers, {sum(t.proxy_errors for t in done)} proxy 5xx "
         f"(server died mid-turn; {len(impolite)} without a polite message), {sum(t.silent for t in done)} silent; "
         f"applications: {len(rows)} for {len(done)} conversations, {sum(1 for n in filed.values() if n > 1)} filed "
-        f"twice; unexpected answers: {sum(len(t.unexpected) for t in done)}; seconds until each Rasa server answered "
+        f"twice; unexpected answers: {[u for t in done for u in t.unexpected]}; seconds until each Rasa server answered "
         f"a query again after the faults: {recovered}"
     )
 

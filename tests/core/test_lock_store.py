@@ -216,7 +216,7 @@ def test_endpoints_yml_configures_this_store(monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.setenv(name, value)
     store = LockStore.create(read_endpoint_config(str(ROOT / "endpoints.yml"), "lock_store"))
     assert isinstance(store, OrderedRedisLockStore)
-    assert store.key_prefix == "credit:turnlock" and store.lifetime == 60 and store.poll_interval == 0.05
+    assert store.key_prefix == "credit:turnlock" and store.lifetime == 10 and store.poll_interval == 0.05
     assert asyncio.run(_one_turn(store)) == "served"
     local = read_endpoint_config(str(ROOT / "endpoints.local.yml"), "lock_store")
     assert local is None, "endpoints.local.yml keeps Rasa's in-memory lock store (one worker)"
