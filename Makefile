@@ -204,7 +204,7 @@ check-deploy: $(VENV)/.installed ## validate deploy/: HAProxy configs, systemd u
 	bash deploy/check.sh
 
 test-cluster: check-deploy $(RASA_VENV)/.installed $(MODEL) ## the cluster: topology, ordering across Rasa servers, faults (ports 7150–7183)
-	$(PY) -m pytest tests/cluster -q -p no:cacheprovider
+	$(PY) -m pytest tests/cluster -q -rP -p no:cacheprovider  # -rP: each test prints the counts it checked
 
 # What the serving stack holds in memory (issue 13, docs/memory.md): PSS per service and in total, goal < 2.5 GB.
 .PHONY: bench-memory
