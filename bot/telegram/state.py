@@ -6,10 +6,10 @@ that Telegram accepted is never sent again (see notifier.py for the crash window
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
+from bot.sqlite_state import open_state_db
 from bot.telegram.mapping import Choice, new_token
 
 SCHEMA = """
@@ -31,12 +31,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 class StateDB:
     def __init__(self, path: Path | str, max_buttons: int = 100_000) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")  # a recorded delivery must survive a crash
-        self.conn.executescript(SCHEMA)
+        self.conn = open_state_db(path, SCHEMA)
         self.max_buttons = max_buttons
         self._puts = 0
 

@@ -6,9 +6,10 @@ A notification recorded as ``sent`` is never sent again, even if the backend was
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
+
+from bot.sqlite_state import open_state_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -23,12 +24,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 class Journal:
     def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.executescript(SCHEMA)
+        self.conn = open_state_db(path, SCHEMA)
 
     def close(self) -> None:
         self.conn.close()
