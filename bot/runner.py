@@ -26,6 +26,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import procfs
+
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "var" / "run"
 LOG = ROOT / "var" / "log"
@@ -276,33 +278,10 @@ def _pid(name: str, run_dir: Path = RUN) -> int | None:
     except OSError:
         path.unlink()
         return None
-    if _zombie(pid):  # exited, never reaped (its parent, `make up`, is gone and PID 1 may not reap)
+    if procfs.zombie(pid):  # exited, never reaped (its parent, `make up`, is gone and PID 1 may not reap)
         path.unlink()
         return None
     return pid
-
-
-def _group_running(pgid: int) -> bool:
-    """A process of the group ``pgid`` is still running (zombies aside); False without /proc."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return False
-    for entry in proc.iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                return True
-    return False
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
-    except (OSError, IndexError):
-        return False  # no /proc (not Linux): as before
 
 
 def launch_service(
@@ -350,7 +329,7 @@ def stop_service(name: str, run_dir: Path = RUN) -> bool:
         return False
     os.killpg(pid, signal.SIGTERM)
     for _ in range(50):
-        if _pid(name, run_dir) is None and not _group_running(pid):
+        if _pid(name, run_dir) is None and not procfs.group_running(pid):
             break
         time.sleep(0.2)
     else:

@@ -28,7 +28,7 @@ import redis
 import yaml
 from bench_assistant import percentile, run
 
-from bot import runner
+from bot import procfs, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench" / "archive"
@@ -47,21 +47,9 @@ class Round:
     catch_up_s: float
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` and of every process in its process group (the Sanic workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After the command: state ppid pgrp … utime (11) stime (12), counted from the state field.
-        if int(fields[2]) == pid or int(entry.name) == pid:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+def group_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and of every process in its process group (the Sanic workers)."""
+    return procfs.cpu_seconds(procfs.group(pid))
 
 
 def endpoints_without_archive() -> Path:
@@ -114,10 +102,10 @@ def one_round(env: dict[str, str], archive: bool, conversations: int, turns: int
             time.sleep(0.5)
         url = rasa_service.health_url + "webhooks/rest/webhook"
         asyncio.run(run(url, 1, 4))  # both workers load what they load lazily
-        rasa_cpu, archiver_cpu = cpu_seconds(rasa.pid), cpu_seconds(archiver.pid) if archiver else 0.0
+        rasa_cpu, archiver_cpu = group_cpu(rasa.pid), group_cpu(archiver.pid) if archiver else 0.0
         archived_before = archived_events(env) if archiver else 0
         samples, elapsed = asyncio.run(run(url, conversations, turns))
-        rasa_cpu = cpu_seconds(rasa.pid) - rasa_cpu
+        rasa_cpu = group_cpu(rasa.pid) - rasa_cpu
         catch_up, archived = 0.0, 0
         if archiver:
             waited = time.monotonic()
@@ -127,7 +115,7 @@ def one_round(env: dict[str, str], archive: bool, conversations: int, turns: int
                     break
                 time.sleep(0.2)
             catch_up = time.monotonic() - waited
-            archiver_cpu = cpu_seconds(archiver.pid) - archiver_cpu
+            archiver_cpu = group_cpu(archiver.pid) - archiver_cpu
             archived = archived_events(env) - archived_before
         values = [s.ms for s in samples]
         n = len(samples)

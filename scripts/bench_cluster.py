@@ -20,18 +20,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import psycopg
 import redis
 from bench_assistant import GREET, QUERY, Sample, percentile, run
 
+from bot import procfs
 from bot.cluster import Cluster, ClusterError, from_environment
 
 # A fault: the part killed with SIGKILL (a host lost), by its name in the cluster.
@@ -62,49 +61,10 @@ class Snapshot:
     at: float
 
 
-def group_processes(pgid: int) -> list[int]:
-    """The processes of the group ``pgid`` and the direct children of its leader (PostgreSQL's backends each
-    start a session of their own)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if pgid in (int(fields[2]), int(fields[1]), int(entry.name)):
-                pids.append(int(entry.name))
-    return pids
-
-
-def cpu_seconds(pgid: int) -> float:
-    """User + system CPU of every process of the group (PostgreSQL: the postmaster and its backends)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in group_processes(pgid):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def pss_mib(pgid: int) -> float:
-    """Proportional set size of the group: shared pages counted once across processes (smaps_rollup)."""
-    total_kib = 0
-    for pid in group_processes(pgid):
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total_kib += int(line.split()[1])
-        except OSError:
-            continue
-    return total_kib / 1024
-
-
 def snapshot(cluster: Cluster) -> Snapshot:
-    cpu = {name: cpu_seconds(pid) for name, pid in cluster.pids().items() if pid}
+    cpu = {
+        name: procfs.cpu_seconds(procfs.group(pid, with_children=True)) for name, pid in cluster.pids().items() if pid
+    }
     client = redis.Redis(port=cluster.redis_port)
     info = client.info("commandstats")
     calls = {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in info.items()}
@@ -177,7 +137,9 @@ def print_costs(cluster: Cluster, r: Result) -> None:
             continue
         cpu = r.after.cpu.get(name, 0.0) - r.before.cpu[name]
         window = r.after.at - r.before.at
-        print(f"  {name:10s} {cpu / r.turns * 1000:12.1f} {cpu / window * 100:15.0f}% {pss_mib(pid):8.0f}")
+        print(
+            f"  {name:10s} {cpu / r.turns * 1000:12.1f} {cpu / window * 100:15.0f}% {procfs.pss_kib(procfs.group(pid, with_children=True)) / 1024:8.0f}"
+        )
     deltas = {cmd: r.after.redis_calls.get(cmd, 0) - r.before.redis_calls.get(cmd, 0) for cmd in r.after.redis_calls}
     busy = sorted(((n, c) for c, n in deltas.items() if n > 0), reverse=True)
     total = sum(n for n, _ in busy)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from bot import runner
+from bot import procfs, runner
 
 GOAL_BYTES = 2_500_000_000  # 2.5 GB (decimal, the stricter reading)
 MIB = 1024 * 1024
@@ -109,21 +109,6 @@ def physical_frames(pid: int) -> frozenset[int]:
     return frozenset(frames)
 
 
-def children_map() -> dict[int, list[int]]:
-    """Every process's children (from the parent pid in /proc/<pid>/stat)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            # After the command's closing parenthesis: state, ppid, …
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    return children
-
-
 def process_tree(pid: int, children: dict[int, list[int]]) -> list[int]:
     """``pid`` and every process descended from it."""
     tree, todo = [], [pid]
@@ -148,7 +133,7 @@ def running_services() -> dict[str, int]:
 
 
 def measure() -> list[ServiceUsage]:
-    children = children_map()
+    children = procfs.children()
     result = []
     for name, pid in running_services().items():
         service = ServiceUsage(name)

@@ -86,7 +86,8 @@ def list_records(
     if staff:
         unpublished = sum(1 for r, _ in records if not r.published)
         staff_viewer.log_personal_data_view(who.role, staff, entity.uscc, view="records", unpublished=unpublished)
-    return {"items": [entities.record_view(r, under_repair) for r, under_repair in records]}
+    policy = load_policy()
+    return {"items": [entities.record_view(r, under_repair, policy=policy) for r, under_repair in records]}
 
 
 @router.get("/entities/{uscc}/report", response_model=CreditReport, responses=NOT_FOUND)

@@ -295,7 +295,7 @@ def profile(session: Session, entity: Entity, *, unmasked: bool) -> dict[str, An
     for r, under_repair in records:  # newest first
         counts[r.category] += 1
         if len(latest[r.category]) < 3:
-            latest[r.category].append(record_view(r, under_repair))
+            latest[r.category].append(record_view(r, under_repair, policy=policy))
         if r.category in LIST_CATEGORIES and r.status == "active" and r.punishment_lifted_at is None and r.published:
             consequence = policy.consequences.get(r.category)
             lists.append(
@@ -326,8 +326,10 @@ def profile(session: Session, entity: Entity, *, unmasked: bool) -> dict[str, An
         "lists": lists,
         "record_counts": {c: counts[c] for c in CATEGORY_NAMES if counts[c]},
         "latest_records": dict(latest),
-        "under_objection": [record_view(r, under_repair) for r, under_repair in records if r.under_objection],
-        "under_repair": [record_view(r, True) for r, under_repair in records if under_repair],
+        "under_objection": [
+            record_view(r, under_repair, policy=policy) for r, under_repair in records if r.under_objection
+        ],
+        "under_repair": [record_view(r, True, policy=policy) for r, under_repair in records if under_repair],
         "voluntary_info": _verified_registrations(session, entity, policy),
     }
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from credit_backend.errors import NotFound
 from credit_backend.models import CreditRecord, Entity, Objection, RepairApplication
-from credit_backend.policy.loader import load_policy
+from credit_backend.policy.loader import Policy, load_policy
 from credit_backend.rules.periods import repair_applies
 
 __all__ = ["UNDER_REPAIR", "entity_record", "get_record", "open_application_for", "record_view"]
@@ -59,8 +59,9 @@ def open_application_for(session: Session, model: type[A], record_id: int) -> A 
     return session.scalar(select(model).where(model.record_id == record_id, model.is_open))
 
 
-def record_view(record: CreditRecord, under_repair: bool = False) -> dict[str, Any]:
-    """A record as the API shows it."""
+def record_view(record: CreditRecord, under_repair: bool = False, *, policy: Policy | None = None) -> dict[str, Any]:
+    """A record as the API shows it; ``policy`` the one the caller already loaded (a view of several records
+    resolves the policy file's path once, not once per record)."""
     return {
         "id": record.id,
         "category": record.category,
@@ -80,6 +81,6 @@ def record_view(record: CreditRecord, under_repair: bool = False) -> dict[str, A
         "obligations_fulfilled": record.obligations_fulfilled,
         # 信用修复 is this record's route (失信信息 of a repaired category); "now?" is repair-eligibility's.
         "repair_applies": repair_applies(
-            record.category, record.severity, load_policy(), record.polarity, record.authority
+            record.category, record.severity, policy or load_policy(), record.polarity, record.authority
         ),
     }
