@@ -16,7 +16,8 @@ Runs after the extractors (DIET, RegexEntityExtractor, EntitySynonymMapper):
 * ``org_name`` pieces become whole names (credit_backend/rules/org_names.py): overlapping or adjacent pieces, and
   pieces with a few name characters between them, are one name (DIET tags 昌邑区桦皮厂村股份 / 合作社 in
   昌邑区桦皮厂村股份经济合作社, and Rasa would fill the slot with the last piece); a region prefix before and a
-  legal-form ending after a piece belong to it; a sector word, a place or a nickname alone is dropped.
+  legal-form ending after a piece belong to it; a sector word, a place, a nickname or one common word of jieba's
+  dictionary (城管, 会计: assistant_nlu/common_words.py) alone is dropped, unless it is the whole message.
 
 Nothing here is trained: the rules apply at inference to any model whose pipeline has this component.
 
@@ -45,8 +46,9 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from assistant_nlu.codes import CODE_TYPES, CodeSpan, canonical_value, find_code_spans, plausible_code
+from assistant_nlu.common_words import is_common_word
 from assistant_nlu.normalizer import UNMASKED_TEXT
-from credit_backend.rules.org_names import merge_name_spans
+from credit_backend.rules.org_names import clean_name, merge_name_spans
 
 ORG_NAME = "org_name"
 
@@ -161,7 +163,13 @@ def whole_org_names(
         }
         mark(entity)
         names.append(entity)
-    return others + names
+    whole = clean_name(text)
+    return others + [n for n in names if clean_name(str(n[ENTITY_ATTRIBUTE_VALUE])) == whole or not _ordinary(n)]
+
+
+def _ordinary(name: dict[str, Any]) -> bool:
+    """A single common word tagged as a name (城管, 会计): dropped unless it is the whole message."""
+    return is_common_word(clean_name(str(name[ENTITY_ATTRIBUTE_VALUE])))
 
 
 def _preference(entity: dict[str, Any]) -> tuple[int, int, int]:

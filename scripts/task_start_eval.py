@@ -169,7 +169,7 @@ def run(cases: list[Case], rasa_url: str, red: Any) -> list[Outcome]:
     run_id = secrets.token_hex(3)
     with httpx.Client(timeout=120) as client:
         for number, case in enumerate(cases):
-            sender = f"task-start-{run_id}-{number}"
+            sender = f"eval:{run_id}-{number}"  # a sender of the form every channel gives (<channel>:<user>)
             resp = client.post(f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": case.text})
             resp.raise_for_status()
             right, how = judge(case.label, turn_events(red, sender))
