@@ -29,10 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -47,6 +44,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from assistant_nlu.codes import CODE_TYPES, CodeSpan, canonical_value, find_code_spans, plausible_code
 from assistant_nlu.common_words import is_common_word
+from assistant_nlu.component import ProjectComponent
 from assistant_nlu.normalizer import UNMASKED_TEXT
 from credit_backend.rules.org_names import clean_name, merge_name_spans
 
@@ -200,7 +198,7 @@ def _same_entity(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class EntityCanonicalizer(GraphComponent, EntityExtractorMixin):
+class EntityCanonicalizer(ProjectComponent, EntityExtractorMixin):
     """Rewrites ``uscc``/``application_id`` entities to canonical values and adds missed ones; makes ``org_name``
     entities whole names."""
 
@@ -208,21 +206,6 @@ class EntityCanonicalizer(GraphComponent, EntityExtractorMixin):
     def get_default_config() -> dict[str, Any]:
         """No options."""
         return {}
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        """Store the configuration."""
-        self._config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EntityCanonicalizer:
-        """Create the component (nothing to train or persist)."""
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Canonicalise the entities of each message in place."""

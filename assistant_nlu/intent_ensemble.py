@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -31,6 +31,8 @@ from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from assistant_nlu.component import ProjectComponent
+
 logger = logging.getLogger(__name__)
 
 PARAMETERS_FILE = "linear.npz"
@@ -38,8 +40,10 @@ VOCABULARY_FILE = "vocabulary.json"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class IntentEnsemble(GraphComponent, IntentClassifier):
+class IntentEnsemble(ProjectComponent, IntentClassifier):
     """Averages the ranking of the intent classifier before it with a TF-IDF + logistic regression ranking."""
+
+    _linear: LinearIntents | None = None  # until trained or loaded
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -50,29 +54,6 @@ class IntentEnsemble(GraphComponent, IntentClassifier):
     def required_packages() -> list[str]:
         """scikit-learn is already a dependency of Rasa."""
         return ["sklearn"]
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        linear: LinearIntents | None = None,
-    ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._linear = linear
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> IntentEnsemble:
-        """An untrained ensemble."""
-        return cls(config, model_storage, resource)
 
     @classmethod
     def load(
@@ -89,7 +70,9 @@ class IntentEnsemble(GraphComponent, IntentClassifier):
                 linear = LinearIntents.read(directory)
         except (ValueError, FileNotFoundError):
             linear = None
-        return cls(config, model_storage, resource, linear)
+        ensemble = cls(config, model_storage, resource)
+        ensemble._linear = linear
+        return ensemble
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the linear model on the (normalised) text of the intent examples."""

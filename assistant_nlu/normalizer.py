@@ -26,16 +26,14 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_VALUE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant_nlu.codes import mask_codes
+from assistant_nlu.component import ProjectComponent
 from assistant_nlu.text import fix_typos, fold_width, to_simplified
 
 logger = logging.getLogger(__name__)
@@ -44,7 +42,7 @@ UNMASKED_TEXT = "unmasked_text"  # message attribute: the normalised text before
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class TextNormalizer(GraphComponent):
+class TextNormalizer(ProjectComponent):
     """Rewrites message text before tokenization; keeps its length so offsets stay valid."""
 
     @staticmethod
@@ -61,21 +59,6 @@ class TextNormalizer(GraphComponent):
     def supported_languages() -> list[str] | None:
         """Only meaningful for Chinese."""
         return ["zh"]
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        """Store the configuration."""
-        self._config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> TextNormalizer:
-        """Create the component (nothing to train or persist)."""
-        return cls(config)
 
     def normalize(self, text: str) -> str:
         """Apply the configured steps to one text."""

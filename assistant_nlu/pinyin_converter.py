@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -28,6 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
 
+from assistant_nlu.component import ProjectComponent
 from assistant_nlu.normalizer import UNMASKED_TEXT
 from assistant_nlu.pinyin import PinyinTable, apply_edits, shift_offset
 
@@ -40,8 +41,10 @@ DICTIONARY_WEIGHT = 20
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
-class PinyinConverter(GraphComponent):
+class PinyinConverter(ProjectComponent):
     """Rewrites pinyin runs of the message text as Chinese words of the training vocabulary."""
+
+    _table: PinyinTable | None = None  # until trained or loaded
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -58,30 +61,6 @@ class PinyinConverter(GraphComponent):
         """Only meaningful for Chinese."""
         return ["zh"]
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        table: PinyinTable | None = None,
-    ) -> None:
-        """Store the configuration and the table (None until trained)."""
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._table = table
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> PinyinConverter:
-        """An untrained converter."""
-        return cls(config, model_storage, resource)
-
     @classmethod
     def load(
         cls,
@@ -94,7 +73,9 @@ class PinyinConverter(GraphComponent):
         """The converter with the table stored at training."""
         with model_storage.read_from(resource) as directory:
             table = PinyinTable.from_dict(read_json_file(directory / TABLE_FILE))
-        return cls(config, model_storage, resource, table)
+        converter = cls(config, model_storage, resource)
+        converter._table = table
+        return converter
 
     def train(self, training_data: TrainingData) -> Resource:
         """Count the vocabulary of the training data and store its pinyin table."""
