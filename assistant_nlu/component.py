@@ -18,9 +18,9 @@ class ProjectComponent(GraphComponent):
     def __init__(
         self, config: dict[str, Any], model_storage: ModelStorage | None = None, resource: Resource | None = None
     ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
+        self.config = {**self.get_default_config(), **config}
+        self.model_storage = model_storage
+        self.resource = resource
 
     @classmethod
     def create(

@@ -43,8 +43,6 @@ VOCABULARY_FILE = "vocabulary.json"
 class IntentEnsemble(ProjectComponent, IntentClassifier):
     """Averages the ranking of the intent classifier before it with a TF-IDF + logistic regression ranking."""
 
-    _linear: LinearIntents | None = None  # until trained or loaded
-
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """``weight``: the linear model's share of the average; ``ranking_length``: intents kept in the ranking."""
@@ -54,6 +52,17 @@ class IntentEnsemble(ProjectComponent, IntentClassifier):
     def required_packages() -> list[str]:
         """scikit-learn is already a dependency of Rasa."""
         return ["sklearn"]
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
+        linear: LinearIntents | None = None,
+    ) -> None:
+        """``linear``: None until trained or loaded."""
+        super().__init__(config, model_storage, resource)
+        self._linear = linear
 
     @classmethod
     def load(
@@ -70,22 +79,20 @@ class IntentEnsemble(ProjectComponent, IntentClassifier):
                 linear = LinearIntents.read(directory)
         except (ValueError, FileNotFoundError):
             linear = None
-        ensemble = cls(config, model_storage, resource)
-        ensemble._linear = linear
-        return ensemble
+        return cls(config, model_storage, resource, linear)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the linear model on the (normalised) text of the intent examples."""
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
         if len({m.get(INTENT) for m in examples}) < 2:
-            return self._resource
+            return self.resource
         self._linear = LinearIntents.fit(
-            [m.get(TEXT) for m in examples], [base_intent(m.get(INTENT)) for m in examples], self._config
+            [m.get(TEXT) for m in examples], [base_intent(m.get(INTENT)) for m in examples], self.config
         )
-        with self._model_storage.write_to(self._resource) as directory:
+        with self.model_storage.write_to(self.resource) as directory:
             self._linear.write(directory)
         logger.info("IntentEnsemble: %d n-grams, %d intents.", len(self._linear.vocabulary), len(self._linear.classes))
-        return self._resource
+        return self.resource
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replace the intent and ranking with the average of the previous ranking and the linear model's."""
@@ -103,7 +110,7 @@ class IntentEnsemble(ProjectComponent, IntentClassifier):
         probabilities = linear.probabilities([m.get(TEXT) for m in todo])
         for message, row in zip(todo, probabilities, strict=True):
             ranking = average_rankings(
-                message.get(INTENT_RANKING_KEY), dict(zip(linear.classes, row.tolist(), strict=True)), self._config
+                message.get(INTENT_RANKING_KEY), dict(zip(linear.classes, row.tolist(), strict=True)), self.config
             )
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -63,11 +63,11 @@ class TextNormalizer(ProjectComponent):
     def normalize(self, text: str) -> str:
         """Apply the configured steps to one text."""
         result = text
-        if self._config["fold_width"]:
+        if self.config["fold_width"]:
             result = fold_width(result)
-        if self._config["to_simplified"]:
+        if self.config["to_simplified"]:
             result = to_simplified(result)
-        if self._config["fix_typos"]:
+        if self.config["fix_typos"]:
             result = fix_typos(result)
         if len(result) != len(text):  # pragma: no cover - every step is length-preserving
             return text
@@ -78,7 +78,7 @@ class TextNormalizer(ProjectComponent):
         if not isinstance(text, str) or not text:
             return
         normalized = self.normalize(text)
-        if self._config["mask_codes"]:
+        if self.config["mask_codes"]:
             masked = mask_codes(normalized)
             if masked != normalized:
                 message.set(UNMASKED_TEXT, normalized)

@@ -44,8 +44,6 @@ DICTIONARY_WEIGHT = 20
 class PinyinConverter(ProjectComponent):
     """Rewrites pinyin runs of the message text as Chinese words of the training vocabulary."""
 
-    _table: PinyinTable | None = None  # until trained or loaded
-
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """``dictionary_path``: the directory of jieba user dictionaries (as for the JiebaTokenizer)."""
@@ -61,6 +59,17 @@ class PinyinConverter(ProjectComponent):
         """Only meaningful for Chinese."""
         return ["zh"]
 
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
+        table: PinyinTable | None = None,
+    ) -> None:
+        """``table``: None until trained or loaded."""
+        super().__init__(config, model_storage, resource)
+        self._table = table
+
     @classmethod
     def load(
         cls,
@@ -73,24 +82,22 @@ class PinyinConverter(ProjectComponent):
         """The converter with the table stored at training."""
         with model_storage.read_from(resource) as directory:
             table = PinyinTable.from_dict(read_json_file(directory / TABLE_FILE))
-        converter = cls(config, model_storage, resource)
-        converter._table = table
-        return converter
+        return cls(config, model_storage, resource, table)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Count the vocabulary of the training data and store its pinyin table."""
         self._table = PinyinTable.from_counts(self._vocabulary(training_data))
-        with self._model_storage.write_to(self._resource) as directory:
+        with self.model_storage.write_to(self.resource) as directory:
             dump_obj_as_json_to_file(directory / TABLE_FILE, self._table.to_dict())
         logger.info("PinyinConverter knows %d readings.", len(self._table))
-        return self._resource
+        return self.resource
 
     def _vocabulary(self, training_data: TrainingData) -> Counter[str]:
         import jieba
 
         tokenizer = jieba.Tokenizer()
         counts: Counter[str] = Counter()
-        directory = Path(self._config["dictionary_path"]) if self._config.get("dictionary_path") else None
+        directory = Path(self.config["dictionary_path"]) if self.config.get("dictionary_path") else None
         for path in sorted(directory.iterdir()) if directory and directory.is_dir() else []:
             tokenizer.load_userdict(str(path))
             for line in path.read_text(encoding="utf-8").splitlines():
