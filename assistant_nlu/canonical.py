@@ -46,7 +46,7 @@ from assistant_nlu.codes import CODE_TYPES, CodeSpan, canonical_value, find_code
 from assistant_nlu.common_words import is_common_word
 from assistant_nlu.component import ProjectComponent
 from assistant_nlu.normalizer import UNMASKED_TEXT
-from credit_backend.rules.org_names import clean_name, merge_name_spans
+from credit_backend.rules.org_names import clean_name, ends_like_a_name, merge_name_spans
 
 ORG_NAME = "org_name"
 
@@ -166,8 +166,10 @@ def whole_org_names(
 
 
 def _ordinary(name: dict[str, Any]) -> bool:
-    """A single common word tagged as a name (城管, 会计): dropped unless it is the whole message."""
-    return is_common_word(clean_name(str(name[ENTITY_ATTRIBUTE_VALUE])))
+    """A single common word tagged as a name (城管, 会计): dropped unless it is the whole message or ends like an
+    organisation's name (图书馆, 急救中心: 吉林市图书馆 without its region prefix)."""
+    value = clean_name(str(name[ENTITY_ATTRIBUTE_VALUE]))
+    return is_common_word(value) and not ends_like_a_name(value)
 
 
 def _preference(entity: dict[str, Any]) -> tuple[int, int, int]:

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant_nlu.codes import mask_codes  # noqa: E402
-from assistant_nlu.intent_ensemble import LinearIntents, base_intent  # noqa: E402
+from assistant_nlu.intent_ensemble import LinearIntents, base_intent, masked_text  # noqa: E402
 from assistant_nlu.text import normalize_text  # noqa: E402
 
 NGRAM_RANGES = ("1-2", "1-3", "1-4")
@@ -28,6 +28,7 @@ CS = (5.0, 20.0, 50.0, 100.0, 200.0)
 
 def main() -> None:
     from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.message import Message
     from sklearn.model_selection import StratifiedKFold
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -36,7 +37,11 @@ def main() -> None:
     parser.add_argument("--c", nargs="+", type=float, default=CS, help="inverse regularisation strengths")
     args = parser.parse_args()
     examples = load_data(str(ROOT / "data/nlu")).intent_examples
-    texts = [mask_codes(normalize_text(m.get("text"))) for m in examples]
+    # As the pipeline gives the text to the linear model: normalised, codes masked, names one mark (same length).
+    texts = [
+        masked_text(Message(data={"text": mask_codes(normalize_text(m.get("text"))), "entities": m.get("entities")}))
+        for m in examples
+    ]
     intents = [base_intent(m.get("intent")) for m in examples]
     folds = list(StratifiedKFold(args.folds, shuffle=True, random_state=0).split(texts, intents))
     print(f"{len(texts)} examples, {len(set(intents))} intents, {args.folds} folds")

@@ -21,6 +21,7 @@ __all__ = [
     "PREFIX_REGION",
     "REGION_PREFIXES",
     "clean_name",
+    "ends_like_a_name",
     "is_bare_kind",
     "is_ordinary_word",
     "merge_name_spans",
@@ -89,7 +90,6 @@ _KIND_ENDINGS = (
     "俱乐部", "图书馆", "博物馆", "馆", "铺", "部", "站", "所", "局", "处", "院", "室", "行", "场", "园", "队", "台",
     "坊", "社",
 )  # fmt: skip
-_KINDS_LONGEST_FIRST = tuple(sorted(set(_KIND_ENDINGS), key=len, reverse=True))
 # Words and characters that point at a name or act on it: 这家公司 and 帮旺旺洗车行 do not start a name.
 _POINTING = tuple(
     "这那哪俺我咱你他她它本该此贵某帮把给让叫跟去到从向被对替为请退就由经往以于将再还也都又只要能会可使问找办做代司"
@@ -219,14 +219,20 @@ _KIND_HEADS = (
 
 
 def is_bare_kind(text: str) -> bool:
-    """A kind or legal form alone, or after a sector word (合作社, 专业合作社, 有限公司, 物流公司): what an entity is,
-    not which one. Said alone it asks for the list of that kind; inside a sentence it names nothing."""
+    """A legal form or generic kind alone, or after a sector word (合作社, 专业合作社, 有限公司, 物流公司): what an
+    entity is, not which one. Said alone it asks for the list of that kind; inside a sentence it names nothing.
+    Institutions named by what they are (图书馆, 急救中心: 吉林市图书馆 without its prefix) are names."""
     word = clean_name(text)
-    kind = next((k for k in _KINDS_LONGEST_FIRST if word.endswith(k)), None)
+    kind = next((k for k in _SUFFIXES if word.endswith(k)), None)  # longest first
     if kind is None:
         return False
     head = word[: -len(kind)]
     return not head or head in _KIND_HEADS or head in _SECTORS or is_bare_kind(head)
+
+
+def ends_like_a_name(text: str) -> bool:
+    """Ends with an organisation's kind or legal form (…中心, …局, …馆, …有限公司)."""
+    return clean_name(text).endswith(_KIND_ENDINGS)
 
 
 def _bridgeable(gap: str) -> bool:

@@ -82,8 +82,12 @@ def test_kinds_and_common_words_inside_a_sentence_name_nothing() -> None:
         assert canonicalize_entities(text, pieces(text, word)) == [], text
     # Alone, the kind is the answer to "which entity?": the search lists that kind.
     assert [e["value"] for e in canonicalize_entities("合作社", pieces("合作社", "合作社"))] == ["合作社"]
-    # Proper names and compounds stay names.
-    for text, word in (("帮我查查国美的信用", "国美"), ("松韵茶庄有没有处罚", "松韵茶庄")):
+    # Proper names, compounds, and a common word that is an organisation's kind (吉林市图书馆 without its prefix) stay.
+    for text, word in (
+        ("帮我查查国美的信用", "国美"),
+        ("松韵茶庄有没有处罚", "松韵茶庄"),
+        ("查询图书馆的信用", "图书馆"),
+    ):
         assert [e["value"] for e in canonicalize_entities(text, pieces(text, word))] == [word]
 
 

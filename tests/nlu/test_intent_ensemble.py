@@ -15,7 +15,14 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from assistant_nlu.intent_ensemble import IntentEnsemble, LinearIntents, average_rankings, base_intent
+from assistant_nlu.intent_ensemble import (
+    NAME_MARK,
+    IntentEnsemble,
+    LinearIntents,
+    average_rankings,
+    base_intent,
+    masked_text,
+)
 
 # A tiny training set in the shape of the real one: two services, an FAQ topic, a greeting.
 EXAMPLES = {
@@ -39,6 +46,18 @@ def _ranking(**confidences: float) -> list[dict[str, object]]:
 def test_retrieval_intents_count_as_their_base_intent() -> None:
     assert base_intent("faq/repair_fee") == "faq"
     assert base_intent("apply_repair") == "apply_repair"
+
+
+def test_organisation_names_are_one_mark_for_the_linear_model() -> None:
+    text = "查询桦甸市常山镇胜利村综合服务站和江城建材的信用"
+    entities = [
+        {"entity": "org_name", "start": 2, "end": 16},
+        {"entity": "org_name", "start": 10, "end": 16},  # an overlapping piece of the same name
+        {"entity": "org_name", "start": 17, "end": 21},
+        {"entity": "info_category", "start": 22, "end": 24},  # other entities keep their words
+    ]
+    assert masked_text(Message(data={TEXT: text, "entities": entities})) == f"查询{NAME_MARK}和{NAME_MARK}的信用"
+    assert masked_text(Message(data={TEXT: "你好"})) == "你好"
 
 
 def test_the_average_weighs_both_rankings_and_counts_a_missing_intent_as_zero() -> None:
