@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -28,7 +28,6 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
 
-from assistant_nlu.component import ProjectComponent
 from assistant_nlu.normalizer import UNMASKED_TEXT
 from assistant_nlu.pinyin import PinyinTable, apply_edits, shift_offset
 
@@ -41,7 +40,7 @@ DICTIONARY_WEIGHT = 20
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
-class PinyinConverter(ProjectComponent):
+class PinyinConverter(GraphComponent):
     """Rewrites pinyin runs of the message text as Chinese words of the training vocabulary."""
 
     @staticmethod
@@ -62,13 +61,26 @@ class PinyinConverter(ProjectComponent):
     def __init__(
         self,
         config: dict[str, Any],
-        model_storage: ModelStorage | None = None,
-        resource: Resource | None = None,
+        model_storage: ModelStorage,
+        resource: Resource,
         table: PinyinTable | None = None,
     ) -> None:
-        """``table``: None until trained or loaded."""
-        super().__init__(config, model_storage, resource)
+        """Store the configuration and the table (None until trained)."""
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
         self._table = table
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> PinyinConverter:
+        """An untrained converter."""
+        return cls(config, model_storage, resource)
 
     @classmethod
     def load(
@@ -87,17 +99,17 @@ class PinyinConverter(ProjectComponent):
     def train(self, training_data: TrainingData) -> Resource:
         """Count the vocabulary of the training data and store its pinyin table."""
         self._table = PinyinTable.from_counts(self._vocabulary(training_data))
-        with self.model_storage.write_to(self.resource) as directory:
+        with self._model_storage.write_to(self._resource) as directory:
             dump_obj_as_json_to_file(directory / TABLE_FILE, self._table.to_dict())
         logger.info("PinyinConverter knows %d readings.", len(self._table))
-        return self.resource
+        return self._resource
 
     def _vocabulary(self, training_data: TrainingData) -> Counter[str]:
         import jieba
 
         tokenizer = jieba.Tokenizer()
         counts: Counter[str] = Counter()
-        directory = Path(self.config["dictionary_path"]) if self.config.get("dictionary_path") else None
+        directory = Path(self._config["dictionary_path"]) if self._config.get("dictionary_path") else None
         for path in sorted(directory.iterdir()) if directory and directory.is_dir() else []:
             tokenizer.load_userdict(str(path))
             for line in path.read_text(encoding="utf-8").splitlines():
