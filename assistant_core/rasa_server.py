@@ -146,12 +146,15 @@ def install() -> None:
 
 
 def share_with_workers() -> None:
-    """Loads jieba's dictionary in the main process and freezes the garbage collector's view of the main process's
+    """Loads jieba's dictionary and its word tags in the main process and freezes the garbage collector's view of the main process's
     objects each time it forks a Sanic worker: the workers then share those pages with it instead of copying them
     (a collection in a worker would write to every object it scans)."""
     import jieba
 
+    from assistant_nlu import common_words
+
     jieba.initialize()
+    common_words.load()
     main_pid = os.getpid()
 
     def freeze_before_fork() -> None:

@@ -16,7 +16,8 @@ Runs after the extractors (DIET, RegexEntityExtractor, EntitySynonymMapper):
 * ``org_name`` pieces become whole names (credit_backend/rules/org_names.py): overlapping or adjacent pieces, and
   pieces with a few name characters between them, are one name (DIET tags 昌邑区桦皮厂村股份 / 合作社 in
   昌邑区桦皮厂村股份经济合作社, and Rasa would fill the slot with the last piece); a region prefix before and a
-  legal-form ending after a piece belong to it; a sector word, a place or a nickname alone is dropped.
+  legal-form ending after a piece belong to it; a sector word, a place, a nickname or one common word of jieba's
+  dictionary (城管, 会计: assistant_nlu/common_words.py) alone is dropped, unless it is the whole message.
 
 Nothing here is trained: the rules apply at inference to any model whose pipeline has this component.
 
@@ -28,10 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -45,8 +43,10 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from assistant_nlu.codes import CODE_TYPES, CodeSpan, canonical_value, find_code_spans, plausible_code
+from assistant_nlu.common_words import is_common_word
+from assistant_nlu.component import ProjectComponent
 from assistant_nlu.normalizer import UNMASKED_TEXT
-from credit_backend.rules.org_names import merge_name_spans
+from credit_backend.rules.org_names import clean_name, ends_like_a_name, merge_name_spans
 
 ORG_NAME = "org_name"
 
@@ -161,7 +161,15 @@ def whole_org_names(
         }
         mark(entity)
         names.append(entity)
-    return others + names
+    whole = clean_name(text)
+    return others + [n for n in names if clean_name(str(n[ENTITY_ATTRIBUTE_VALUE])) == whole or not _ordinary(n)]
+
+
+def _ordinary(name: dict[str, Any]) -> bool:
+    """A single common word tagged as a name (城管, 会计): dropped unless it is the whole message or ends like an
+    organisation's name (图书馆, 急救中心: 吉林市图书馆 without its region prefix)."""
+    value = clean_name(str(name[ENTITY_ATTRIBUTE_VALUE]))
+    return is_common_word(value) and not ends_like_a_name(value)
 
 
 def _preference(entity: dict[str, Any]) -> tuple[int, int, int]:
@@ -192,7 +200,7 @@ def _same_entity(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class EntityCanonicalizer(GraphComponent, EntityExtractorMixin):
+class EntityCanonicalizer(ProjectComponent, EntityExtractorMixin):
     """Rewrites ``uscc``/``application_id`` entities to canonical values and adds missed ones; makes ``org_name``
     entities whole names."""
 
@@ -200,21 +208,6 @@ class EntityCanonicalizer(GraphComponent, EntityExtractorMixin):
     def get_default_config() -> dict[str, Any]:
         """No options."""
         return {}
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        """Store the configuration."""
-        self._config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EntityCanonicalizer:
-        """Create the component (nothing to train or persist)."""
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Canonicalise the entities of each message in place."""

@@ -26,16 +26,14 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_VALUE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant_nlu.codes import mask_codes
+from assistant_nlu.component import ProjectComponent
 from assistant_nlu.text import fix_typos, fold_width, to_simplified
 
 logger = logging.getLogger(__name__)
@@ -44,7 +42,7 @@ UNMASKED_TEXT = "unmasked_text"  # message attribute: the normalised text before
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class TextNormalizer(GraphComponent):
+class TextNormalizer(ProjectComponent):
     """Rewrites message text before tokenization; keeps its length so offsets stay valid."""
 
     @staticmethod
@@ -62,29 +60,14 @@ class TextNormalizer(GraphComponent):
         """Only meaningful for Chinese."""
         return ["zh"]
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        """Store the configuration."""
-        self._config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> TextNormalizer:
-        """Create the component (nothing to train or persist)."""
-        return cls(config)
-
     def normalize(self, text: str) -> str:
         """Apply the configured steps to one text."""
         result = text
-        if self._config["fold_width"]:
+        if self.config["fold_width"]:
             result = fold_width(result)
-        if self._config["to_simplified"]:
+        if self.config["to_simplified"]:
             result = to_simplified(result)
-        if self._config["fix_typos"]:
+        if self.config["fix_typos"]:
             result = fix_typos(result)
         if len(result) != len(text):  # pragma: no cover - every step is length-preserving
             return text
@@ -95,7 +78,7 @@ class TextNormalizer(GraphComponent):
         if not isinstance(text, str) or not text:
             return
         normalized = self.normalize(text)
-        if self._config["mask_codes"]:
+        if self.config["mask_codes"]:
             masked = mask_codes(normalized)
             if masked != normalized:
                 message.set(UNMASKED_TEXT, normalized)

@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -28,6 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
 
+from assistant_nlu.component import ProjectComponent
 from assistant_nlu.normalizer import UNMASKED_TEXT
 from assistant_nlu.pinyin import PinyinTable, apply_edits, shift_offset
 
@@ -40,7 +41,7 @@ DICTIONARY_WEIGHT = 20
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
-class PinyinConverter(GraphComponent):
+class PinyinConverter(ProjectComponent):
     """Rewrites pinyin runs of the message text as Chinese words of the training vocabulary."""
 
     @staticmethod
@@ -61,26 +62,13 @@ class PinyinConverter(GraphComponent):
     def __init__(
         self,
         config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
         table: PinyinTable | None = None,
     ) -> None:
-        """Store the configuration and the table (None until trained)."""
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
+        """``table``: None until trained or loaded."""
+        super().__init__(config, model_storage, resource)
         self._table = table
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> PinyinConverter:
-        """An untrained converter."""
-        return cls(config, model_storage, resource)
 
     @classmethod
     def load(
@@ -99,17 +87,17 @@ class PinyinConverter(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         """Count the vocabulary of the training data and store its pinyin table."""
         self._table = PinyinTable.from_counts(self._vocabulary(training_data))
-        with self._model_storage.write_to(self._resource) as directory:
+        with self.model_storage.write_to(self.resource) as directory:
             dump_obj_as_json_to_file(directory / TABLE_FILE, self._table.to_dict())
         logger.info("PinyinConverter knows %d readings.", len(self._table))
-        return self._resource
+        return self.resource
 
     def _vocabulary(self, training_data: TrainingData) -> Counter[str]:
         import jieba
 
         tokenizer = jieba.Tokenizer()
         counts: Counter[str] = Counter()
-        directory = Path(self._config["dictionary_path"]) if self._config.get("dictionary_path") else None
+        directory = Path(self.config["dictionary_path"]) if self.config.get("dictionary_path") else None
         for path in sorted(directory.iterdir()) if directory and directory.is_dir() else []:
             tokenizer.load_userdict(str(path))
             for line in path.read_text(encoding="utf-8").splitlines():

@@ -21,6 +21,8 @@ __all__ = [
     "PREFIX_REGION",
     "REGION_PREFIXES",
     "clean_name",
+    "ends_like_a_name",
+    "is_bare_kind",
     "is_ordinary_word",
     "merge_name_spans",
     "name_variants",
@@ -68,6 +70,8 @@ _SUFFIXES = tuple(
         reverse=True,
     )
 )  # fmt: skip
+_LEGAL_FORMS = tuple(s for s in _SUFFIXES if len(s) > 2)  # 有限公司, 合作社 …: after one, a name can only go on
+# with a branch or shop name, which ends like a name again.
 _COMMON_PARTS = (*PREFIX_REGION, *_SUFFIXES)
 # Words that separate a name from the rest of a message, or two names: a name never holds one (none of the demo
 # city's does), so they bound the stretch of text a name can fill.
@@ -208,6 +212,29 @@ def is_ordinary_word(text: str) -> bool:
     return not word or word in _ORDINARY_WORDS or bool(_NICKNAME.match(word))
 
 
+# Words that may stand before a kind without making it a name: 专业合作社 and 这家公司 say what an entity is, not which.
+_KIND_HEADS = (
+    "专业", "农民专业", "股份", "股份经济", "经济", "村", "个体", "同名", "这家", "那家", "该", "本", "我们", "我们的",
+)  # fmt: skip
+
+
+def is_bare_kind(text: str) -> bool:
+    """A legal form or generic kind alone, or after a sector word (合作社, 专业合作社, 有限公司, 物流公司): what an
+    entity is, not which one. Said alone it asks for the list of that kind; inside a sentence it names nothing.
+    Institutions named by what they are (图书馆, 急救中心: 吉林市图书馆 without its prefix) are names."""
+    word = clean_name(text)
+    kind = next((k for k in _SUFFIXES if word.endswith(k)), None)  # longest first
+    if kind is None:
+        return False
+    head = word[: -len(kind)]
+    return not head or head in _KIND_HEADS or head in _SECTORS or is_bare_kind(head)
+
+
+def ends_like_a_name(text: str) -> bool:
+    """Ends with an organisation's kind or legal form (…中心, …局, …馆, …有限公司)."""
+    return clean_name(text).endswith(_KIND_ENDINGS)
+
+
 def _bridgeable(gap: str) -> bool:
     """Untagged characters between two name pieces that can be part of the same name."""
     if not gap:
@@ -260,6 +287,15 @@ def _untagged_names(text: str) -> list[tuple[int, int]]:
     return found
 
 
+def _legal_end(text: str, start: int, end: int) -> int:
+    """A name that does not end like a name but holds a legal form ends with that form (…物流有限公司[打] → …公司)."""
+    name = text[start:end]
+    if name.endswith(_KIND_ENDINGS):
+        return end
+    ends = [name.rfind(form) + len(form) for form in _LEGAL_FORMS if form in name]
+    return start + max(ends) if ends else end
+
+
 def merge_name_spans(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """Whole names from tagged pieces (offsets into ``text``):
 
@@ -269,8 +305,11 @@ def merge_name_spans(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[
       one character cut off (``_name_start``), right to its end when it ends like a name (龙潭区盛成[老年公寓]);
     * a name the NLU missed is added when it starts with a region prefix, follows 查询/查一下…, or is the whole
       message, and ends like a name (吉林市急救中心);
-    * pieces that are ordinary words alone (a sector, a place, a nickname) are dropped.
+    * a name that does not end like one but holds a legal form ends with that form;
+    * pieces that are ordinary words alone (a sector, a place, a nickname) are dropped, and so are a single
+      character and a bare kind (合作社, 保洁公司) unless it is the whole message (then it asks for that kind's list).
     """
+    whole = clean_name(text)
     merged: list[list[int]] = []
     for start, end in sorted({*spans, *_untagged_names(text)}):
         if merged and (start <= merged[-1][1] or _bridgeable(text[merged[-1][1] : start])):
@@ -289,6 +328,9 @@ def merge_name_spans(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[
         prefix = next((p for p in REGION_PREFIXES if text[:start].endswith(p)), "")
         start -= len(prefix)
         end += len(next((s for s in _SUFFIXES if text[end:].startswith(s)), ""))
-        if not is_ordinary_word(text[start:end]) and (not result or start >= result[-1][1]):
+        end = _legal_end(text, start, end)
+        name = clean_name(text[start:end])
+        named = len(name) > 1 and (name == whole or not is_bare_kind(name))
+        if named and not is_ordinary_word(name) and (not result or start >= result[-1][1]):
             result.append((start, end))
     return result

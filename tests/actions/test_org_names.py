@@ -71,6 +71,35 @@ def test_two_names_stay_two_and_ordinary_words_are_dropped() -> None:
         assert canonicalize_entities(text, pieces(text, word)) == []
 
 
+def test_kinds_and_common_words_inside_a_sentence_name_nothing() -> None:
+    for text, word in (
+        ("我们合作社想签一份信用承诺", "合作社"),  # a kind: which 合作社 is still to be asked
+        ("专业合作社能不能自愿注册", "专业合作社"),
+        ("那家同名的公司被罚过", "公司"),
+        ("工商罚的那一条不对", "工商"),  # one common word of the dictionary
+        ("欠款已经结清了", "欠款"),
+    ):
+        assert canonicalize_entities(text, pieces(text, word)) == [], text
+    # Alone, the kind is the answer to "which entity?": the search lists that kind.
+    assert [e["value"] for e in canonicalize_entities("合作社", pieces("合作社", "合作社"))] == ["合作社"]
+    # Proper names, compounds, and a common word that is an organisation's kind (吉林市图书馆 without its prefix) stay.
+    for text, word in (
+        ("帮我查查国美的信用", "国美"),
+        ("松韵茶庄有没有处罚", "松韵茶庄"),
+        ("查询图书馆的信用", "图书馆"),
+    ):
+        assert [e["value"] for e in canonicalize_entities(text, pieces(text, word))] == [word]
+
+
+def test_a_name_ends_with_its_legal_form() -> None:
+    text = "帮吉林市船营区万顺建材有限公司开个信用报告"
+    tagged = "吉林市船营区万顺建材有限公司开"  # one character too many
+    assert [e["value"] for e in canonicalize_entities(text, pieces(text, tagged))] == ["吉林市船营区万顺建材有限公司"]
+    text = "查询吉林市万顺建材有限公司河南街分店"
+    branch = "吉林市万顺建材有限公司河南街分店"
+    assert [e["value"] for e in canonicalize_entities(text, pieces(text, branch))] == [branch]
+
+
 def test_a_message_that_is_only_a_name_is_the_name() -> None:
     assert bare_name(f" “{HUAPICHANG}” ") == HUAPICHANG
     assert bare_name(f"是{HUAPICHANG}") == HUAPICHANG
