@@ -86,9 +86,21 @@ OVERRIDDEN_HOOKS = (
         parameters=("event_broker", "new_events", "sender_id"),
     ),
 )
-# Module-level functions of Rasa that the project puts its own in place of (assistant_core/rasa_server.py:
-# a model pulled from the model server is loaded off the worker's event loop).
-REPLACED_FUNCTIONS = (PrivateMember("rasa.core.agent", "_update_model_from_server", parameters=("model_server", "agent")),)
+# Functions and methods of Rasa that the project puts its own in place of: in assistant_core/rasa_server.py, a
+# model pulled from the model server is loaded off the worker's event loop; in assistant_core/remote_actions.py,
+# the action server's answer is checked by a validator built once and its requests keep their connection.
+UPDATE_MODEL_FROM_SERVER = PrivateMember(
+    "rasa.core.agent", "_update_model_from_server", parameters=("model_server", "agent")
+)
+REPLACED_REMOTE_ACTION_CALLS = (
+    PrivateMember("rasa.core.actions.action:RemoteAction", "_validate_action_result", parameters=("result",)),
+    PrivateMember(
+        "rasa.utils.endpoints:EndpointConfig",
+        "request",
+        parameters=("method", "subpath", "content_type", "compress", "kwargs"),
+    ),
+)
+REPLACED_FUNCTIONS = (UPDATE_MODEL_FROM_SERVER, *REPLACED_REMOTE_ACTION_CALLS)
 
 
 def resolve_owner(owner: str) -> Any:

@@ -78,8 +78,10 @@ def domain_dict() -> dict[str, Any]:
         "values": [f.form for f in FLOWS if f.faq_topics],
         "mappings": [{"type": "custom"}],
     }
-    actions = [f"action_ask_{slot}" for slot in FORM_SLOTS]
-    actions += [f"validate_{f.form}" for f in FLOWS]
+    actions: list[Any] = [f"action_ask_{slot}" for slot in FORM_SLOTS]
+    # The form validations read the form's slots from the domain; no other action does, so only they are sent it
+    # (endpoints.yml: enable_selective_domain).
+    actions += [{f"validate_{f.form}": {"send_domain": True}} for f in FLOWS]
     actions += [f.final_action for f in FLOWS]
     return {
         "version": "3.1",
