@@ -7,7 +7,11 @@ probability distributions keeps what each gets right. The n-gram range and C wer
 cross-validation on data/nlu alone (scripts/intent_ensemble_cv.py, never on the evaluation sets); the weight is
 an even average, not tuned.
 
-Runs after DIET and before the FallbackClassifier, which then judges the averaged confidence. Retrieval
+``TopicEnsemble`` does the same for the FAQ topics: the ResponseSelector's ranking averaged with a linear model of
+the faq examples' topics (n-grams and C by the same cross-validation, ``--topics``), answered with the averaged best
+topic's response.
+
+IntentEnsemble runs after DIET and before the FallbackClassifier, which then judges the averaged confidence. Retrieval
 intents count as their base intent (``faq``), as for DIET. The learned parameters are stored as plain arrays
 and JSON (no pickle), and inference is a sparse matrix product.
 """
@@ -23,17 +27,26 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+    RESPONSE_SELECTOR_RANKING_KEY,
+    RESPONSE_SELECTOR_RESPONSES_KEY,
+    RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+)
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.nlu.constants import (
     ENTITIES,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
 from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -46,6 +59,7 @@ PARAMETERS_FILE = "linear.npz"
 ORG_NAME = "org_name"
 NAME_MARK = "\ue000"  # a private-use character, in no message: every name becomes the same n-grams
 VOCABULARY_FILE = "vocabulary.json"
+RESPONSES_FILE = "responses.json"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -126,6 +140,110 @@ class IntentEnsemble(ProjectComponent, IntentClassifier):
         return messages
 
 
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class TopicEnsemble(ProjectComponent, IntentClassifier):
+    """Averages the ResponseSelector's ranking of FAQ topics with a linear model's, as ``IntentEnsemble`` does for
+    intents, and answers with the response of the averaged best topic."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """``retrieval_intent``: the ResponseSelector's; the rest as ``IntentEnsemble``'s."""
+        return {**IntentEnsemble.get_default_config(), "retrieval_intent": "faq"}
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        return IntentEnsemble.required_packages()
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
+        linear: LinearIntents | None = None,
+        responses: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> None:
+        """``linear``: None until trained or loaded; ``responses``: the responses of each topic it knows."""
+        super().__init__(config, model_storage, resource)
+        self._linear = linear
+        self._responses = responses or {}
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TopicEnsemble:
+        """The ensemble stored at training (untrained if there were fewer than two topics)."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                linear = LinearIntents.read(directory)
+                responses = read_json_file(directory / RESPONSES_FILE)
+        except (ValueError, FileNotFoundError):
+            linear, responses = None, None
+        return cls(config, model_storage, resource, linear, responses)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fit the linear model on the (normalised) text of the retrieval intent's examples, labelled by topic."""
+        intent = self.config["retrieval_intent"]
+        examples = [
+            m
+            for m in training_data.intent_examples
+            if m.get(TEXT) and m.get(INTENT) == intent and m.get(INTENT_RESPONSE_KEY)
+        ]
+        if len({m.get(INTENT_RESPONSE_KEY) for m in examples}) < 2:
+            return self.resource
+        self._linear = LinearIntents.fit(
+            [masked_text(m) for m in examples], [m.get(INTENT_RESPONSE_KEY) for m in examples], self.config
+        )
+        self._responses = {
+            key: training_data.responses.get(intent_response_key_to_template_key(key)) or [{TEXT: key}]
+            for key in self._linear.classes
+        }
+        with self.model_storage.write_to(self.resource) as directory:
+            self._linear.write(directory)
+            dump_obj_as_json_to_file(directory / RESPONSES_FILE, self._responses)
+        logger.info("TopicEnsemble: %d n-grams, %d topics.", len(self._linear.vocabulary), len(self._linear.classes))
+        return self.resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Replace the selector's choice and ranking with the average of its ranking and the linear model's."""
+        linear, intent = self._linear, self.config["retrieval_intent"]
+        todo = [
+            m
+            for m in messages
+            if linear is not None
+            and isinstance(m.get(TEXT), str)
+            and not m.get(TEXT).startswith(INTENT_MESSAGE_PREFIX)
+            and ((m.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(intent) or {}).get(RESPONSE_SELECTOR_RANKING_KEY)
+        ]
+        if not todo or linear is None:
+            return messages
+        probabilities = linear.probabilities([masked_text(m) for m in todo])
+        for message, row in zip(todo, probabilities, strict=True):
+            selected = message.get(RESPONSE_SELECTOR_PROPERTY_NAME)[intent]
+            previous = {
+                str(r[INTENT_RESPONSE_KEY]): float(r[PREDICTED_CONFIDENCE_KEY])
+                for r in selected[RESPONSE_SELECTOR_RANKING_KEY]
+            }
+            ranking = averaged(previous, dict(zip(linear.classes, row.tolist(), strict=True)), self.config)
+            best, confidence = ranking[0]
+            chosen = selected[RESPONSE_SELECTOR_PREDICTION_KEY]
+            responses = chosen[RESPONSE_SELECTOR_RESPONSES_KEY] if chosen[INTENT_RESPONSE_KEY] == best else None
+            selected[RESPONSE_SELECTOR_PREDICTION_KEY] = {
+                RESPONSE_SELECTOR_RESPONSES_KEY: responses or self._responses.get(best) or [{TEXT: best}],
+                PREDICTED_CONFIDENCE_KEY: confidence,
+                INTENT_RESPONSE_KEY: best,
+                RESPONSE_SELECTOR_UTTER_ACTION_KEY: intent_response_key_to_template_key(best),
+            }
+            selected[RESPONSE_SELECTOR_RANKING_KEY] = [
+                {PREDICTED_CONFIDENCE_KEY: c, INTENT_RESPONSE_KEY: key} for key, c in ranking
+            ]
+        return messages
+
+
 def masked_text(message: Message) -> str:
     """The text with each organisation name (as annotated, or as DIET tagged it) replaced by one mark: which
     service a message asks for does not depend on the name's characters, and a long name's n-grams would
@@ -150,18 +268,25 @@ def base_intent(intent: str) -> str:
     return intent.split("/", 1)[0]
 
 
+def averaged(previous: dict[str, float], linear: dict[str, float], config: dict[str, Any]) -> list[tuple[str, float]]:
+    """The weighted average of two rankings by label (a label missing from one counts 0 there), best first, cut to
+    ``ranking_length``."""
+    weight = float(config["weight"])
+    average = {
+        name: (1 - weight) * previous.get(name, 0.0) + weight * linear.get(name, 0.0) for name in {*previous, *linear}
+    }
+    return sorted(average.items(), key=lambda item: (-item[1], item[0]))[: int(config["ranking_length"])]
+
+
 def average_rankings(
     ranking: list[dict[str, Any]], linear: dict[str, float], config: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """The weighted average of a ranking (intents outside it count 0) and the linear model's probabilities,
-    best first, cut to ``ranking_length``."""
-    weight = float(config["weight"])
+    """An intent ranking averaged with the linear model's probabilities (``averaged``)."""
     previous = {r[INTENT_NAME_KEY]: float(r[PREDICTED_CONFIDENCE_KEY]) for r in ranking}
-    averaged = {
-        name: (1 - weight) * previous.get(name, 0.0) + weight * linear.get(name, 0.0) for name in {*previous, *linear}
-    }
-    best = sorted(averaged.items(), key=lambda item: (-item[1], item[0]))[: int(config["ranking_length"])]
-    return [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence} for name, confidence in best]
+    return [
+        {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+        for name, confidence in averaged(previous, linear, config)
+    ]
 
 
 class LinearIntents:

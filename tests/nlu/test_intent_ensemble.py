@@ -1,4 +1,5 @@
-"""The intent ensemble: DIET's ranking averaged with a linear model (run in the Rasa environment).
+"""The ensembles: DIET's intent ranking and the ResponseSelector's FAQ topic ranking, each averaged with a linear
+model (run in the Rasa environment).
 
 .venv-rasa/bin/python -m pytest tests/nlu/test_intent_ensemble.py
 """
@@ -19,6 +20,7 @@ from assistant_nlu.intent_ensemble import (
     NAME_MARK,
     IntentEnsemble,
     LinearIntents,
+    TopicEnsemble,
     average_rankings,
     base_intent,
     masked_text,
@@ -134,3 +136,77 @@ def test_an_untrained_ensemble_passes_the_ranking_through(tmp_path: Path) -> Non
     message = Message(data={TEXT: "你好", INTENT_RANKING_KEY: _ranking(greet=0.9, faq=0.1)})
     ensemble.process([message])
     assert message.get(INTENT_RANKING_KEY) == _ranking(greet=0.9, faq=0.1)
+
+
+# --- FAQ topics -------------------------------------------------------------------------------
+
+TOPICS = {
+    "faq/repair_fee": ["信用修复收费吗", "修复要交钱吗", "修复有没有费用", "办修复花多少钱"],
+    "faq/repair_periods": ["处罚信息公示多久", "公示期是几年", "多长时间以后可以修复", "最短公示期限是多少"],
+    "faq/commitment_types": ["信用承诺分哪几种", "承诺有几类", "承诺都有什么类型", "有哪些种类的承诺"],
+}
+RESPONSES = {f"utter_{key}": [{TEXT: f"{key}的回答"}] for key in TOPICS}
+
+
+def _selection(**confidences: float) -> dict[str, object]:
+    """The ResponseSelector's output for the retrieval intent faq, best first."""
+    best = max(confidences, key=lambda k: confidences[k])
+    key = best.replace("__", "/")
+    return {
+        "all_retrieval_intents": ["faq"],
+        "faq": {
+            "response": {
+                "responses": [{TEXT: "选择器给的回答"}],
+                "confidence": confidences[best],
+                "intent_response_key": key,
+                "utter_action": f"utter_{key}",
+            },
+            "ranking": [{"confidence": c, "intent_response_key": k.replace("__", "/")} for k, c in confidences.items()],
+        },
+    }
+
+
+@pytest.fixture
+def topics(tmp_path: Path) -> TopicEnsemble:
+    """Trained on FAQ examples (and a service's, which it must ignore), then loaded back as Rasa loads it."""
+    examples = [
+        Message(data={TEXT: text, INTENT: "faq", "intent_response_key": key})
+        for key, texts in TOPICS.items()
+        for text in texts
+    ] + [Message(data={TEXT: text, INTENT: "apply_repair"}) for text in EXAMPLES["apply_repair"]]
+    storage, resource = LocalModelStorage(tmp_path), Resource("topics")
+    TopicEnsemble.create({}, storage, resource, None).train(  # type: ignore[arg-type]
+        TrainingData(examples, responses=RESPONSES)
+    )
+    return TopicEnsemble.load({}, storage, resource, None)  # type: ignore[arg-type]
+
+
+def test_a_wrong_topic_is_corrected_with_that_topics_response(topics: TopicEnsemble) -> None:
+    message = Message(data={TEXT: "信用承诺一共分几类"})
+    message.set("response_selector", _selection(faq__repair_periods=0.6, faq__commitment_types=0.35))
+    topics.process([message])
+    selected = message.get("response_selector")["faq"]
+    assert selected["response"]["intent_response_key"] == "faq/commitment_types"
+    assert selected["response"]["utter_action"] == "utter_faq/commitment_types"
+    assert selected["response"]["responses"] == [{TEXT: "faq/commitment_types的回答"}]
+    assert selected["ranking"][0]["intent_response_key"] == "faq/commitment_types"
+    assert selected["response"]["confidence"] == selected["ranking"][0]["confidence"]
+    assert {r["intent_response_key"] for r in selected["ranking"]} == set(TOPICS)  # services are not topics
+
+
+def test_an_agreed_topic_keeps_the_selectors_response(topics: TopicEnsemble) -> None:
+    message = Message(data={TEXT: "修复收费吗"})
+    message.set("response_selector", _selection(faq__repair_fee=0.9, faq__repair_periods=0.1))
+    topics.process([message])
+    response = message.get("response_selector")["faq"]["response"]
+    assert response["intent_response_key"] == "faq/repair_fee"
+    assert response["responses"] == [{TEXT: "选择器给的回答"}]
+
+
+def test_messages_without_a_selection_and_payloads_are_left_alone(topics: TopicEnsemble) -> None:
+    payload = Message(data={TEXT: '/faq{"faq_topic": "repair_fee"}'})
+    payload.set("response_selector", _selection(faq__repair_periods=1.0))
+    plain = Message(data={TEXT: "你好"})
+    topics.process([payload, plain])
+    assert payload.get("response_selector") == _selection(faq__repair_periods=1.0)
+    assert plain.get("response_selector") is None
