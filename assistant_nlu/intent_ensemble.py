@@ -19,7 +19,9 @@ and JSON (no pickle), and inference is a sparse matrix product.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext
@@ -62,13 +64,13 @@ VOCABULARY_FILE = "vocabulary.json"
 RESPONSES_FILE = "responses.json"
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class IntentEnsemble(ProjectComponent, IntentClassifier):
-    """Averages the ranking of the intent classifier before it with a TF-IDF + logistic regression ranking."""
+class LinearEnsemble(ProjectComponent, IntentClassifier):
+    """What both ensembles share: their settings, the linear model they learn, how it is stored and read, and which
+    messages it ranks."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """``weight``: the linear model's share of the average; ``ranking_length``: intents kept in the ranking."""
+        """``weight``: the linear model's share of the average; ``ranking_length``: labels kept in the ranking."""
         return {"min_ngram": 1, "max_ngram": 2, "C": 100.0, "weight": 0.5, "ranking_length": 10, "random_seed": 42}
 
     @staticmethod
@@ -89,70 +91,83 @@ class IntentEnsemble(ProjectComponent, IntentClassifier):
 
     @classmethod
     def load(
-        cls,
+        cls: type[E],
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> IntentEnsemble:
-        """The ensemble with the linear model stored at training (untrained if there was no intent data)."""
+    ) -> E:
+        """The ensemble stored at training (untrained when there was too little to learn from)."""
         try:
             with model_storage.read_from(resource) as directory:
-                linear = LinearIntents.read(directory)
+                return cls(config, model_storage, resource, **cls.read_learned(directory))
         except (ValueError, FileNotFoundError):
-            linear = None
-        return cls(config, model_storage, resource, linear)
+            return cls(config, model_storage, resource)
+
+    @classmethod
+    def read_learned(cls, directory: Path) -> dict[str, Any]:
+        """The constructor's arguments that training wrote to ``directory``."""
+        return {"linear": LinearIntents.read(directory)}
+
+    def fit(self, texts: list[str], labels: list[str]) -> LinearIntents:
+        """Learns the linear model and writes it to the model storage."""
+        self._linear = LinearIntents.fit(texts, labels, self.config)
+        with self.model_storage.write_to(self.resource) as directory:
+            self._linear.write(directory)
+        return self._linear
+
+    def linear_rankings(
+        self, messages: list[Message], ranked: Callable[[Message], Any]
+    ) -> list[tuple[Message, dict[str, float]]]:
+        """The typed messages (not button payloads) for which ``ranked`` finds a ranking, each with the linear model's
+        probabilities by label."""
+        linear = self._linear
+        todo = [
+            m
+            for m in messages
+            if isinstance(m.get(TEXT), str) and not m.get(TEXT).startswith(INTENT_MESSAGE_PREFIX) and ranked(m)
+        ]
+        if linear is None or not todo:
+            return []
+        rows = linear.probabilities([masked_text(m) for m in todo])
+        return [(m, dict(zip(linear.classes, row.tolist(), strict=True))) for m, row in zip(todo, rows, strict=True)]
+
+
+E = TypeVar("E", bound=LinearEnsemble)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class IntentEnsemble(LinearEnsemble):
+    """Averages the ranking of the intent classifier before it with a TF-IDF + logistic regression ranking."""
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the linear model on the (normalised) text of the intent examples."""
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
         if len({m.get(INTENT) for m in examples}) < 2:
             return self.resource
-        self._linear = LinearIntents.fit(
-            [masked_text(m) for m in examples], [base_intent(m.get(INTENT)) for m in examples], self.config
-        )
-        with self.model_storage.write_to(self.resource) as directory:
-            self._linear.write(directory)
-        logger.info("IntentEnsemble: %d n-grams, %d intents.", len(self._linear.vocabulary), len(self._linear.classes))
+        linear = self.fit([masked_text(m) for m in examples], [base_intent(m.get(INTENT)) for m in examples])
+        logger.info("IntentEnsemble: %d n-grams, %d intents.", len(linear.vocabulary), len(linear.classes))
         return self.resource
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replace the intent and ranking with the average of the previous ranking and the linear model's."""
-        linear = self._linear
-        todo = [
-            m
-            for m in messages
-            if linear is not None
-            and isinstance(m.get(TEXT), str)
-            and not m.get(TEXT).startswith(INTENT_MESSAGE_PREFIX)
-            and m.get(INTENT_RANKING_KEY)
-        ]
-        if not todo or linear is None:
-            return messages
-        probabilities = linear.probabilities([masked_text(m) for m in todo])
-        for message, row in zip(todo, probabilities, strict=True):
-            ranking = average_rankings(
-                message.get(INTENT_RANKING_KEY), dict(zip(linear.classes, row.tolist(), strict=True)), self.config
-            )
+        for message, linear in self.linear_rankings(messages, lambda m: m.get(INTENT_RANKING_KEY)):
+            ranking = average_rankings(message.get(INTENT_RANKING_KEY), linear, self.config)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class TopicEnsemble(ProjectComponent, IntentClassifier):
+class TopicEnsemble(LinearEnsemble):
     """Averages the ResponseSelector's ranking of FAQ topics with a linear model's, as ``IntentEnsemble`` does for
     intents, and answers with the response of the averaged best topic."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """``retrieval_intent``: the ResponseSelector's; the rest as ``IntentEnsemble``'s."""
-        return {**IntentEnsemble.get_default_config(), "retrieval_intent": "faq"}
-
-    @staticmethod
-    def required_packages() -> list[str]:
-        return IntentEnsemble.required_packages()
+        return {**LinearEnsemble.get_default_config(), "retrieval_intent": "faq"}
 
     def __init__(
         self,
@@ -162,28 +177,13 @@ class TopicEnsemble(ProjectComponent, IntentClassifier):
         linear: LinearIntents | None = None,
         responses: dict[str, list[dict[str, Any]]] | None = None,
     ) -> None:
-        """``linear``: None until trained or loaded; ``responses``: the responses of each topic it knows."""
-        super().__init__(config, model_storage, resource)
-        self._linear = linear
+        """``responses``: the responses of each topic the linear model knows."""
+        super().__init__(config, model_storage, resource, linear)
         self._responses = responses or {}
 
     @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> TopicEnsemble:
-        """The ensemble stored at training (untrained if there were fewer than two topics)."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                linear = LinearIntents.read(directory)
-                responses = read_json_file(directory / RESPONSES_FILE)
-        except (ValueError, FileNotFoundError):
-            linear, responses = None, None
-        return cls(config, model_storage, resource, linear, responses)
+    def read_learned(cls, directory: Path) -> dict[str, Any]:
+        return {**super().read_learned(directory), "responses": read_json_file(directory / RESPONSES_FILE)}
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the linear model on the (normalised) text of the retrieval intent's examples, labelled by topic."""
@@ -195,50 +195,40 @@ class TopicEnsemble(ProjectComponent, IntentClassifier):
         ]
         if len({m.get(INTENT_RESPONSE_KEY) for m in examples}) < 2:
             return self.resource
-        self._linear = LinearIntents.fit(
-            [masked_text(m) for m in examples], [m.get(INTENT_RESPONSE_KEY) for m in examples], self.config
-        )
+        linear = self.fit([masked_text(m) for m in examples], [m.get(INTENT_RESPONSE_KEY) for m in examples])
         self._responses = {
             key: training_data.responses.get(intent_response_key_to_template_key(key)) or [{TEXT: key}]
-            for key in self._linear.classes
+            for key in linear.classes
         }
         with self.model_storage.write_to(self.resource) as directory:
-            self._linear.write(directory)
             dump_obj_as_json_to_file(directory / RESPONSES_FILE, self._responses)
-        logger.info("TopicEnsemble: %d n-grams, %d topics.", len(self._linear.vocabulary), len(self._linear.classes))
+        logger.info("TopicEnsemble: %d n-grams, %d topics.", len(linear.vocabulary), len(linear.classes))
         return self.resource
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replace the selector's choice and ranking with the average of its ranking and the linear model's."""
-        linear, intent = self._linear, self.config["retrieval_intent"]
-        todo = [
-            m
-            for m in messages
-            if linear is not None
-            and isinstance(m.get(TEXT), str)
-            and not m.get(TEXT).startswith(INTENT_MESSAGE_PREFIX)
-            and ((m.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(intent) or {}).get(RESPONSE_SELECTOR_RANKING_KEY)
-        ]
-        if not todo or linear is None:
-            return messages
-        probabilities = linear.probabilities([masked_text(m) for m in todo])
-        for message, row in zip(todo, probabilities, strict=True):
-            selected = message.get(RESPONSE_SELECTOR_PROPERTY_NAME)[intent]
+        intent = self.config["retrieval_intent"]
+
+        def selected(message: Message) -> dict[str, Any]:
+            return (message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(intent) or {}
+
+        for message, linear in self.linear_rankings(messages, lambda m: selected(m).get(RESPONSE_SELECTOR_RANKING_KEY)):
+            selection = selected(message)
             previous = {
                 str(r[INTENT_RESPONSE_KEY]): float(r[PREDICTED_CONFIDENCE_KEY])
-                for r in selected[RESPONSE_SELECTOR_RANKING_KEY]
+                for r in selection[RESPONSE_SELECTOR_RANKING_KEY]
             }
-            ranking = averaged(previous, dict(zip(linear.classes, row.tolist(), strict=True)), self.config)
+            ranking = averaged(previous, linear, self.config)
             best, confidence = ranking[0]
-            chosen = selected[RESPONSE_SELECTOR_PREDICTION_KEY]
+            chosen = selection[RESPONSE_SELECTOR_PREDICTION_KEY]
             responses = chosen[RESPONSE_SELECTOR_RESPONSES_KEY] if chosen[INTENT_RESPONSE_KEY] == best else None
-            selected[RESPONSE_SELECTOR_PREDICTION_KEY] = {
+            selection[RESPONSE_SELECTOR_PREDICTION_KEY] = {
                 RESPONSE_SELECTOR_RESPONSES_KEY: responses or self._responses.get(best) or [{TEXT: best}],
                 PREDICTED_CONFIDENCE_KEY: confidence,
                 INTENT_RESPONSE_KEY: best,
                 RESPONSE_SELECTOR_UTTER_ACTION_KEY: intent_response_key_to_template_key(best),
             }
-            selected[RESPONSE_SELECTOR_RANKING_KEY] = [
+            selection[RESPONSE_SELECTOR_RANKING_KEY] = [
                 {PREDICTED_CONFIDENCE_KEY: c, INTENT_RESPONSE_KEY: key} for key, c in ranking
             ]
         return messages
