@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -34,7 +35,9 @@ from training.registry import MODEL_FILE, SERVICE_MODEL, Registry, RegistryError
 CODE_ROOT = Path(__file__).resolve().parent.parent  # scripts/nlu_eval.py, assistant_nlu, .venv-rasa
 RASA_PYTHON = CODE_ROOT / ".venv-rasa" / "bin" / "python"
 PROMOTED, FAILED, REFUSED = 0, 1, 3
-EVAL_FILES = ("tests/nlu/eval_intents.yml", "tests/nlu/eval_faq.yml", "tests/nlu/eval_personas.yml")
+# The held-out NLU sets, as scripts/nlu_eval.py and scripts/check_eval_overlap.py find them, and the test stories.
+EVAL_SETS = "tests/nlu/eval_*.yml"
+TEST_STORIES = "tests/stories"
 STATUS_FILE, LOCK_FILE = "retrain.json", "retrain.lock"
 
 
@@ -51,6 +54,17 @@ class RetrainStatus:
 
 class RetrainFailed(Exception):
     """A step failed; the message is Chinese."""
+
+
+def held_out_fingerprint(project: Path) -> str:
+    """A digest of what a report is measured on (the held-out sets and the test stories): two reports compare only
+    when it is the same."""
+    digest = hashlib.sha256()
+    files = [*project.glob(EVAL_SETS), *(project / TEST_STORIES).rglob("*.yml")]
+    for path in sorted(files):
+        digest.update(f"{path.relative_to(project)}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def _now() -> str:
@@ -199,7 +213,7 @@ class Run:
             self.command(
                 [
                     sys.executable, str(CODE_ROOT / "scripts" / "nlu_eval.py"), "--model", str(model),
-                    "--data", *(str(self.project / f) for f in EVAL_FILES),
+                    "--data", *(str(f) for f in sorted(self.project.glob(EVAL_SETS))),
                     "--json", str(figures), "--show-errors", "0",
                 ],
                 "NLU 评测（scripts/nlu_eval.py）",
@@ -207,7 +221,7 @@ class Run:
             core = Path(tmp) / "core"
             self.command(
                 [
-                    self.rasa(), "test", "core", "--model", str(model), "--stories", str(self.project / "tests/stories"),
+                    self.rasa(), "test", "core", "--model", str(model), "--stories", str(self.project / TEST_STORIES),
                     "--out", str(core), "--no-plot",
                 ],
                 "测试对话（rasa test core）",
@@ -217,7 +231,13 @@ class Run:
         # The per-example error lists are long and say nothing the gate reads.
         for key in ("intent_errors", "entity_errors"):
             nlu.pop(key, None)
-        return {"model": str(model), "evaluated": _now(), "nlu": nlu, "stories": stories}
+        return {
+            "model": str(model),
+            "evaluated": _now(),
+            "held_out": held_out_fingerprint(self.project),
+            "nlu": nlu,
+            "stories": stories,
+        }
 
     def baseline(self, service_model: Path) -> str | None:
         """The id of the model in service, with its report; the registry's first entry is the model `make
@@ -232,8 +252,10 @@ class Run:
                 model_id, {"promote": True, "reasons": [f"由 {service_model.name} 导入（模型库建立前在用的模型）"]}
             )
             current = self.registry.entry(model_id)
-        if current.report is None:
-            self.step(f"评测当前在用的模型 {current.id}")
+        # Figures measured on other held-out sets do not compare: the model in service is measured again on today's.
+        stale = current.report is not None and current.report.get("held_out") != held_out_fingerprint(self.project)
+        if current.report is None or stale:
+            self.step(("评测集或测试对话已变更：重新评测" if stale else "评测") + f"当前在用的模型 {current.id}")
             self.registry.write_report(current.id, self.evaluate(current.path))
         return current.id
 
