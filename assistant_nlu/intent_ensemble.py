@@ -11,9 +11,14 @@ an even average, not tuned.
 the faq examples' topics (n-grams and C by the same cross-validation, ``--topics``), answered with the averaged best
 topic's response.
 
+Both also read the text's toneless pinyin (``TextFeatures``): a character that a pinyin input method or voice input
+put in the place of its homophone (信用报高, 帮定企业) reads as the word meant. Cross-validation on data/nlu with one
+character of each held-out example replaced by a common homophone (scripts/intent_ensemble_cv.py --homophones)
+chose it.
+
 IntentEnsemble runs after DIET and before the FallbackClassifier, which then judges the averaged confidence. Retrieval
 intents count as their base intent (``faq``), as for DIET. The learned parameters are stored as plain arrays
-and JSON (no pickle), and inference is a sparse matrix product.
+and JSON (no pickle), with the characters' readings, and inference is a sparse matrix product.
 """
 
 from __future__ import annotations
@@ -50,10 +55,12 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
 from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
+from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from assistant_nlu.component import ProjectComponent
+from assistant_nlu.pinyin import character_readings
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +68,7 @@ PARAMETERS_FILE = "linear.npz"
 ORG_NAME = "org_name"
 NAME_MARK = "\ue000"  # a private-use character, in no message: every name becomes the same n-grams
 VOCABULARY_FILE = "vocabulary.json"
+READINGS_FILE = "readings.json"
 RESPONSES_FILE = "responses.json"
 
 
@@ -70,8 +78,17 @@ class LinearEnsemble(ProjectComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """``weight``: the linear model's share of the average; ``ranking_length``: labels kept in the ranking."""
-        return {"min_ngram": 1, "max_ngram": 2, "C": 100.0, "weight": 0.5, "ranking_length": 10, "random_seed": 42}
+        """``weight``: the linear model's share of the average; ``ranking_length``: labels kept in the ranking;
+        ``pinyin_max_ngram``: the longest n-gram of pinyin syllables read (0: none)."""
+        return {
+            "min_ngram": 1,
+            "max_ngram": 2,
+            "pinyin_max_ngram": 2,
+            "C": 100.0,
+            "weight": 0.5,
+            "ranking_length": 10,
+            "random_seed": 42,
+        }
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -110,12 +127,20 @@ class LinearEnsemble(ProjectComponent, IntentClassifier):
         """The constructor's arguments that training wrote to ``directory``."""
         return {"linear": LinearIntents.read(directory)}
 
+    def write_learned(self, directory: Path) -> None:
+        """Writes to ``directory`` what ``read_learned`` reads."""
+        assert self._linear is not None
+        self._linear.write(directory)
+
     def fit(self, texts: list[str], labels: list[str]) -> LinearIntents:
-        """Learns the linear model and writes it to the model storage."""
+        """Learns the linear model (``persist`` stores it)."""
         self._linear = LinearIntents.fit(texts, labels, self.config)
-        with self.model_storage.write_to(self.resource) as directory:
-            self._linear.write(directory)
         return self._linear
+
+    def persist(self) -> None:
+        """Writes what was learned to the model storage, in one go."""
+        with self.model_storage.write_to(self.resource) as directory:
+            self.write_learned(directory)
 
     def linear_rankings(
         self, messages: list[Message], ranked: Callable[[Message], Any]
@@ -147,7 +172,8 @@ class IntentEnsemble(LinearEnsemble):
         if len({m.get(INTENT) for m in examples}) < 2:
             return self.resource
         linear = self.fit([masked_text(m) for m in examples], [base_intent(m.get(INTENT)) for m in examples])
-        logger.info("IntentEnsemble: %d n-grams, %d intents.", len(linear.vocabulary), len(linear.classes))
+        self.persist()
+        logger.info("IntentEnsemble: %d n-grams, %d intents.", linear.features.size(), len(linear.classes))
         return self.resource
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -185,6 +211,10 @@ class TopicEnsemble(LinearEnsemble):
     def read_learned(cls, directory: Path) -> dict[str, Any]:
         return {**super().read_learned(directory), "responses": read_json_file(directory / RESPONSES_FILE)}
 
+    def write_learned(self, directory: Path) -> None:
+        super().write_learned(directory)
+        dump_obj_as_json_to_file(directory / RESPONSES_FILE, self._responses)
+
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the linear model on the (normalised) text of the retrieval intent's examples, labelled by topic."""
         intent = self.config["retrieval_intent"]
@@ -200,9 +230,8 @@ class TopicEnsemble(LinearEnsemble):
             key: training_data.responses.get(intent_response_key_to_template_key(key)) or [{TEXT: key}]
             for key in linear.classes
         }
-        with self.model_storage.write_to(self.resource) as directory:
-            dump_obj_as_json_to_file(directory / RESPONSES_FILE, self._responses)
-        logger.info("TopicEnsemble: %d n-grams, %d topics.", len(linear.vocabulary), len(linear.classes))
+        self.persist()
+        logger.info("TopicEnsemble: %d n-grams, %d topics.", linear.features.size(), len(linear.classes))
         return self.resource
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -279,60 +308,126 @@ def average_rankings(
     ]
 
 
-class LinearIntents:
-    """TF-IDF character n-grams + multinomial logistic regression, kept as its learned arrays."""
+class TextFeatures:
+    """What the linear model reads of a text: TF-IDF of its character n-grams and, with ``readings``, of the n-grams of
+    its toneless pinyin syllables, one per Han character (other characters stand for themselves)."""
 
     def __init__(
-        self,
-        vocabulary: dict[str, int],
-        idf: np.ndarray,
-        coef: np.ndarray,
-        intercept: np.ndarray,
-        classes: list[str],
-        ngram_range: tuple[int, int],
+        self, chars: TfidfVectorizer, syllables: TfidfVectorizer | None = None, readings: dict[str, str] | None = None
     ) -> None:
-        self.vocabulary, self.classes = vocabulary, classes
+        self.chars, self.syllables, self.readings = chars, syllables, readings or {}
+
+    @classmethod
+    def create(cls, config: dict[str, Any]) -> TextFeatures:
+        """Unfitted, with ``config``'s n-gram ranges; pypinyin's readings when ``pinyin_max_ngram`` is set."""
+        chars = _vectorizer("char", (int(config["min_ngram"]), int(config["max_ngram"])))
+        longest = int(config.get("pinyin_max_ngram", 0))
+        if longest < 1:
+            return cls(chars)
+        return cls(chars, _vectorizer("word", (1, longest)), character_readings())
+
+    def spelled(self, text: str) -> str:
+        """``信用报高`` → ``xin yong bao gao``."""
+        return " ".join(self.readings.get(ch, ch) for ch in text if not ch.isspace())
+
+    def fit_transform(self, texts: list[str]) -> Any:
+        matrix = self.chars.fit_transform(texts)
+        if self.syllables is None:
+            return matrix
+        return hstack([matrix, self.syllables.fit_transform([self.spelled(t) for t in texts])]).tocsr()
+
+    def transform(self, texts: list[str]) -> Any:
+        matrix = self.chars.transform(texts)
+        if self.syllables is None:
+            return matrix
+        return hstack([matrix, self.syllables.transform([self.spelled(t) for t in texts])]).tocsr()
+
+    def size(self) -> int:
+        """The number of n-grams read."""
+        return len(self.chars.vocabulary_) + (len(self.syllables.vocabulary_) if self.syllables is not None else 0)
+
+    def write(self, directory: Path) -> dict[str, Any]:
+        """Writes the readings; returns the vectorizers' arrays and settings, stored with the model's."""
+        meta: dict[str, Any] = {
+            "vocabulary": _vocabulary(self.chars),
+            "ngram_range": list(self.chars.ngram_range),
+        }
+        arrays = {"idf": self.chars.idf_}
+        if self.syllables is not None:
+            meta |= {
+                "pinyin_vocabulary": _vocabulary(self.syllables),
+                "pinyin_ngram_range": list(self.syllables.ngram_range),
+            }
+            arrays["pinyin_idf"] = self.syllables.idf_
+            dump_obj_as_json_to_file(directory / READINGS_FILE, self.readings)
+        return {"meta": meta, "arrays": arrays}
+
+    @classmethod
+    def read(cls, directory: Path, meta: dict[str, Any], arrays: Any) -> TextFeatures:
+        """The features ``write`` stored; a model stored before pinyin was read has none."""
+        chars = _fitted(_vectorizer("char", tuple(meta["ngram_range"])), meta["vocabulary"], arrays["idf"])
+        if "pinyin_vocabulary" not in meta:
+            return cls(chars)
+        syllables = _vectorizer("word", tuple(meta["pinyin_ngram_range"]))
+        return cls(
+            chars,
+            _fitted(syllables, meta["pinyin_vocabulary"], arrays["pinyin_idf"]),
+            read_json_file(directory / READINGS_FILE),
+        )
+
+
+class LinearIntents:
+    """``TextFeatures`` + multinomial logistic regression, kept as its learned arrays."""
+
+    def __init__(self, features: TextFeatures, coef: np.ndarray, intercept: np.ndarray, classes: list[str]) -> None:
+        self.features, self.classes = features, classes
         self._coef, self._intercept = coef, intercept
-        self._vectorizer = _vectorizer(ngram_range)
-        self._vectorizer.vocabulary_ = vocabulary
-        self._vectorizer.idf_ = idf
 
     @classmethod
     def fit(cls, texts: list[str], intents: list[str], config: dict[str, Any]) -> LinearIntents:
-        ngram_range = (int(config["min_ngram"]), int(config["max_ngram"]))
-        vectorizer = _vectorizer(ngram_range)
-        features = vectorizer.fit_transform(texts)
+        features = TextFeatures.create(config)
+        matrix = features.fit_transform(texts)
         model = LogisticRegression(C=float(config["C"]), max_iter=3000, random_state=int(config["random_seed"]))
-        model.fit(features, intents)
+        model.fit(matrix, intents)
         coef, intercept = model.coef_, model.intercept_
         if coef.shape[0] == 1:  # two intents: sklearn keeps one row; softmax over [0, w·x + b] is its sigmoid
             coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
-        vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
-        return cls(vocabulary, vectorizer.idf_, coef, intercept, [str(c) for c in model.classes_], ngram_range)
+        return cls(features, coef, intercept, [str(c) for c in model.classes_])
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """One row of intent probabilities per text, columns in the order of ``classes``."""
-        scores = self._vectorizer.transform(texts) @ self._coef.T + self._intercept
+        scores = self.features.transform(texts) @ self._coef.T + self._intercept
         scores = np.asarray(scores)
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def write(self, directory: Any) -> None:
-        np.savez(directory / PARAMETERS_FILE, idf=self._vectorizer.idf_, coef=self._coef, intercept=self._intercept)
-        dump_obj_as_json_to_file(
-            directory / VOCABULARY_FILE,
-            {"vocabulary": self.vocabulary, "classes": self.classes, "ngram_range": list(self._vectorizer.ngram_range)},
-        )
+    def write(self, directory: Path) -> None:
+        stored = self.features.write(directory)
+        np.savez(directory / PARAMETERS_FILE, coef=self._coef, intercept=self._intercept, **stored["arrays"])
+        dump_obj_as_json_to_file(directory / VOCABULARY_FILE, {**stored["meta"], "classes": self.classes})
 
     @classmethod
-    def read(cls, directory: Any) -> LinearIntents:
+    def read(cls, directory: Path) -> LinearIntents:
         meta = read_json_file(directory / VOCABULARY_FILE)
-        with np.load(directory / PARAMETERS_FILE, allow_pickle=False) as arrays:
-            idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
-        return cls(meta["vocabulary"], idf, coef, intercept, meta["classes"], tuple(meta["ngram_range"]))
+        with np.load(directory / PARAMETERS_FILE, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        features = TextFeatures.read(directory, meta, arrays)
+        return cls(features, arrays["coef"], arrays["intercept"], meta["classes"])
 
 
-def _vectorizer(ngram_range: tuple[int, int]) -> TfidfVectorizer:
-    # Characters, not jieba words: robust to segmentation and to typos; sublinear tf as usual for short texts.
-    return TfidfVectorizer(analyzer="char", ngram_range=ngram_range, sublinear_tf=True, lowercase=True)
+def _vocabulary(vectorizer: TfidfVectorizer) -> dict[str, int]:
+    return {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
+
+
+def _fitted(vectorizer: TfidfVectorizer, vocabulary: dict[str, int], idf: np.ndarray) -> TfidfVectorizer:
+    vectorizer.vocabulary_ = vocabulary
+    vectorizer.idf_ = idf
+    return vectorizer
+
+
+def _vectorizer(analyzer: str, ngram_range: tuple[int, int]) -> TfidfVectorizer:
+    # Characters, not jieba words: robust to segmentation and to typos; syllables split at spaces
+    # (``TextFeatures.spelled``); sublinear tf as usual for short texts.
+    words = {"token_pattern": r"\S+"} if analyzer == "word" else {}
+    return TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range, sublinear_tf=True, lowercase=True, **words)

@@ -80,6 +80,19 @@ def plain_text(text: str) -> str:
     return "".join(_plain_char(ch) for ch in text)
 
 
+def character_readings() -> dict[str, str]:
+    """The toneless pinyin of every Han character pypinyin knows, its first reading (``绿`` → ``lv``): a model that
+    stores them reads characters without pypinyin and its phrase dictionary in memory."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    readings = {}
+    for code, marked in pinyin_dict.items():
+        reading = plain_text(marked.split(",")[0]).lower()
+        if reading.isascii() and reading.isalpha():
+            readings[chr(code)] = reading
+    return readings
+
+
 def syllables_of(word: str) -> list[str]:
     """Toneless pinyin syllables of a Han word (``ü`` as ``v``, pypinyin's phrase readings)."""
     from pypinyin import Style, lazy_pinyin

@@ -92,6 +92,28 @@ def test_the_linear_model_learns_the_intents_and_survives_storage(tmp_path: Path
     assert np.allclose(LinearIntents.read(tmp_path).probabilities(unseen), probabilities)
 
 
+def test_a_homophone_typed_for_a_character_reads_as_the_word_meant(tmp_path: Path) -> None:
+    # Pinyin input methods and voice input put homophones in place: 修付 for 修复, 差询 for 查询, 收废 for 收费.
+    texts = [t for texts in EXAMPLES.values() for t in texts]
+    intents = [base_intent(i) for i, texts in EXAMPLES.items() for _ in texts]
+    config = {"min_ngram": 1, "max_ngram": 2, "C": 20.0, "random_seed": 42}
+    typed = ["想申请信用修付", "帮我差询信用", "修付收废吗"]
+    meant = ["apply_repair", "query_credit", "faq"]
+    with_pinyin = LinearIntents.fit(texts, intents, {**config, "pinyin_max_ngram": 2})
+    assert with_pinyin.features.spelled("信用修付") == with_pinyin.features.spelled("信用修复") == "xin yong xiu fu"
+    assert [with_pinyin.classes[i] for i in with_pinyin.probabilities(typed).argmax(axis=1)] == meant
+    characters_only = LinearIntents.fit(texts, intents, config)
+    # The characters alone find less of the word meant.
+    for row, label in enumerate(meant):
+        with_column, without_column = with_pinyin.classes.index(label), characters_only.classes.index(label)
+        assert (
+            with_pinyin.probabilities(typed)[row, with_column]
+            > characters_only.probabilities(typed)[row, without_column]
+        )
+    with_pinyin.write(tmp_path)
+    assert np.allclose(LinearIntents.read(tmp_path).probabilities(typed), with_pinyin.probabilities(typed))
+
+
 def test_two_intents_give_two_probabilities() -> None:
     model = LinearIntents.fit(
         EXAMPLES["greet"] + EXAMPLES["query_credit"],
