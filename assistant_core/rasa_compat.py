@@ -88,7 +88,8 @@ OVERRIDDEN_HOOKS = (
 )
 # Functions and methods of Rasa that the project puts its own in place of: in assistant_core/rasa_server.py, a
 # model pulled from the model server is loaded off the worker's event loop; in assistant_core/remote_actions.py,
-# the action server's answer is checked by a validator built once and its requests keep their connection.
+# the action server's answer is checked by a validator built once and its requests keep their connection until
+# the worker stops.
 UPDATE_MODEL_FROM_SERVER = PrivateMember(
     "rasa.core.agent", "_update_model_from_server", parameters=("model_server", "agent")
 )
@@ -99,6 +100,8 @@ REPLACED_REMOTE_ACTION_CALLS = (
         "request",
         parameters=("method", "subpath", "content_type", "compress", "kwargs"),
     ),
+    # Registered by rasa.core.run.serve_application for each worker's stop: the kept sessions are closed after it.
+    PrivateMember("rasa.core.run", "close_resources", parameters=("app", "_")),
 )
 REPLACED_FUNCTIONS = (UPDATE_MODEL_FROM_SERVER, *REPLACED_REMOTE_ACTION_CALLS)
 

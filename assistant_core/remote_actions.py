@@ -9,7 +9,7 @@ For every custom action ``rasa.core.actions.action.RemoteAction.run``
   call. ``request`` here is Rasa's, except that the requests of one worker share one session per endpoint, so the
   connection is kept. Kept connections are dropped after ``KEEP_ALIVE_SECONDS``, sooner than the action server
   (Sanic, 5 s) or the cluster's proxy (10 s) closes them: a request never goes out on a connection the other side
-  is closing.
+  is closing. ``close_resources`` closes them when the worker stops, after what Rasa closes then.
 
 The domain is not sent with each call either, but that is Rasa's own option: endpoints.yml enables the selective
 domain and the generated domain marks the actions that read it (the form validations) with ``send_domain``.
@@ -27,7 +27,7 @@ from weakref import WeakKeyDictionary
 import aiohttp
 from aiohttp.client_exceptions import ContentTypeError
 
-from assistant_core.rasa_compat import REPLACED_REMOTE_ACTION_CALLS, replace_function
+from assistant_core.rasa_compat import REPLACED_REMOTE_ACTION_CALLS, replace_function, resolve_owner
 
 KEEP_ALIVE_SECONDS = 2.0
 
@@ -129,8 +129,24 @@ async def request(
             return None
 
 
+async def close_resources(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """At a worker's stop: what Rasa closes then (the event broker), and the worker's kept sessions."""
+    try:
+        await _RASA_CLOSE_RESOURCES[0](app, loop)
+    finally:
+        await close_sessions()
+
+
+# Rasa's own ``close_resources``, kept by ``install`` when it puts ``close_resources`` in its place.
+_RASA_CLOSE_RESOURCES: list[Any] = []
+
+
 def install() -> None:
-    """Puts both in Rasa's place in this process (before its Sanic workers are forked)."""
-    validate, send = REPLACED_REMOTE_ACTION_CALLS
+    """Puts these three in Rasa's place in this process (before its Sanic workers are forked)."""
+    validate, send, close = REPLACED_REMOTE_ACTION_CALLS
     replace_function(validate, validate_action_result)
     replace_function(send, request)
+    rasa_close = getattr(resolve_owner(close.owner), close.name)
+    if rasa_close is not close_resources:
+        _RASA_CLOSE_RESOURCES[:] = [rasa_close]
+    replace_function(close, close_resources)

@@ -7,16 +7,18 @@ of one worker keep their connection, against a real HTTP server on a free port.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
 import pytest
 from aiohttp import web
+from rasa.core import run as rasa_run
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from assistant_core import remote_actions
-from tests.core.support import run
+from tests.core.support import LOOP, run
 from tests.support.processes import free_port
 
 VALID = {"events": [{"event": "slot", "name": "uscc", "value": "91220202MA0Y3K7Q6L"}], "responses": [{"text": "好"}]}
@@ -108,9 +110,39 @@ def test_a_restarted_server_gets_the_next_request(server: Server, endpoint: Endp
     assert len({port for port, _ in server.seen}) == 2  # a new connection after the restart
 
 
-def test_install_puts_both_in_rasas_place(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_puts_all_three_in_rasas_place(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
     monkeypatch.setattr(EndpointConfig, "request", EndpointConfig.request)
+    monkeypatch.setattr(rasa_run, "close_resources", rasa_run.close_resources)
     remote_actions.install()
     assert RemoteAction._validate_action_result is remote_actions.validate_action_result
     assert EndpointConfig.request is remote_actions.request
+    assert rasa_run.close_resources is remote_actions.close_resources
+
+
+class Broker:
+    """An event broker that records being closed, as the agent's tracker store holds one."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def test_a_stopping_worker_closes_what_rasa_closes_and_its_connections(
+    server: Server, endpoint: EndpointConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rasa_run, "close_resources", rasa_run.close_resources)
+    remote_actions.install()
+    remote_actions.install()  # installing twice still calls Rasa's own once, not itself
+    assert run(remote_actions.request(endpoint, json={"n": 1}))["echo"] == {"n": 1}
+    (session,) = remote_actions._SESSIONS[LOOP].values()
+    broker = Broker()
+    app = SimpleNamespace(
+        ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=SimpleNamespace(event_broker=broker)))
+    )
+    run(rasa_run.close_resources(app, LOOP))  # as serve_application registered it, for "after_server_stop"
+    assert broker.closed and session.closed
+    assert run(remote_actions.request(endpoint, json={"n": 2}))["echo"] == {"n": 2}
+    assert len({port for port, _ in server.seen}) == 2  # the first connection was closed with its session
