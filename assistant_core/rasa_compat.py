@@ -88,13 +88,14 @@ OVERRIDDEN_HOOKS = (
 )
 # Functions and methods of Rasa that the project puts its own in place of: in assistant_core/rasa_server.py, a
 # model pulled from the model server is loaded off the worker's event loop; in assistant_core/remote_actions.py,
-# the action server's answer is checked by a validator built once and its requests keep their connection until
-# the worker stops.
+# the request to the action server carries the conversation's recent turns only, its answer is checked by a validator
+# built once and its requests keep their connection until the worker stops.
 UPDATE_MODEL_FROM_SERVER = PrivateMember(
     "rasa.core.agent", "_update_model_from_server", parameters=("model_server", "agent")
 )
 REPLACED_REMOTE_ACTION_CALLS = (
     PrivateMember("rasa.core.actions.action:RemoteAction", "_validate_action_result", parameters=("result",)),
+    PrivateMember("rasa.core.actions.action:RemoteAction", "_action_call_format", parameters=("tracker", "domain")),
     PrivateMember(
         "rasa.utils.endpoints:EndpointConfig",
         "request",

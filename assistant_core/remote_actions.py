@@ -1,7 +1,14 @@
-"""How the Rasa server calls the action server: Rasa 3.6.21's calls, with two costs per call taken out.
+"""How the Rasa server calls the action server: Rasa 3.6.21's calls, with three costs per call taken out.
 
 For every custom action ``rasa.core.actions.action.RemoteAction.run``
 
+* sends the whole conversation (``_action_call_format``: every event of every session), so a call costs more the
+  longer the conversation: each user message carries its whole NLU result. ``action_call_format`` sends the events
+  of the last ``recent_turns`` user messages (endpoints.yml), after the events that give the slots and the form
+  their values at that point; Rasa's current slots, latest message and active form go as before. The actions read
+  no further back (the latest message as typed, the previous value of a slot, the last two turns' answers), except
+  those listed in ``whole_conversation_actions`` (the hand-off's transcript), which get every event. Without
+  ``recent_turns`` every action gets every event, as in Rasa;
 * checks the action server's answer with ``jsonschema.validate``, which builds a validator and checks the schema
   itself first, every time: 2.1 ms of a ~2.6 ms call on these machines. ``validate_action_result`` checks the
   same answer against the same schema with one validator built once (0.5 ms);
@@ -21,7 +28,7 @@ import asyncio
 import os
 import ssl
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 import aiohttp
@@ -29,7 +36,17 @@ from aiohttp.client_exceptions import ContentTypeError
 
 from assistant_core.rasa_compat import REPLACED_REMOTE_ACTION_CALLS, replace_function, resolve_owner
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
+
 KEEP_ALIVE_SECONDS = 2.0
+# Options of action_endpoint in endpoints.yml (see the module docstring).
+RECENT_TURNS = "recent_turns"
+WHOLE_CONVERSATION_ACTIONS = "whole_conversation_actions"
 
 # Per event loop (each Sanic worker has one; tests may run several), the open sessions by endpoint.
 _SESSIONS: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], aiohttp.ClientSession]] = (
@@ -61,6 +78,71 @@ def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
         )
         raise error
     return True
+
+
+def recent_events(events: Sequence[Event], turns: int) -> list[Event]:
+    """The events from the ``turns``-th last user message on, after the events before it that give the slots and the
+    active form their values there (each slot's last ``slot`` event, the last ``active_loop`` event, and the restart or
+    session start they follow). Every event when there are no more turns, or when a reverted turn before the cut
+    would make those values uncertain."""
+    from rasa.shared.core.events import (
+        ActionReverted,
+        ActiveLoop,
+        AllSlotsReset,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+
+    users, cut = 0, None
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            users += 1
+            if users == turns:
+                cut = index
+                break
+    if not cut:
+        return list(events)
+    kept: list[int] = []
+    slots: set[str] = set()
+    slots_reset = loop_known = False
+    for index in range(cut - 1, -1, -1):
+        event = events[index]
+        if isinstance(event, (UserUtteranceReverted, ActionReverted)):
+            return list(events)
+        if isinstance(event, (Restarted, SessionStarted)):  # both reset every slot and the form
+            kept.append(index)
+            break
+        if isinstance(event, AllSlotsReset) and not slots_reset:
+            kept.append(index)
+            slots_reset = True
+        elif isinstance(event, SlotSet) and not slots_reset and event.key not in slots:
+            kept.append(index)
+            slots.add(event.key)
+        elif isinstance(event, ActiveLoop) and not loop_known:
+            kept.append(index)
+            loop_known = True
+    return [events[index] for index in reversed(kept)] + list(events[cut:])
+
+
+def action_call_format(self: Any, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
+    """``RemoteAction._action_call_format``, with the events of the recent turns only (see the module docstring)."""
+    import rasa
+    from rasa.shared.core.trackers import EventVerbosity
+
+    options = self.action_endpoint.kwargs if self.action_endpoint else {}
+    turns = options.get(RECENT_TURNS)
+    if turns is None or self.name() in (options.get(WHOLE_CONVERSATION_ACTIONS) or ()):
+        state = tracker.current_state(EventVerbosity.ALL)
+    else:
+        state = tracker.current_state(EventVerbosity.NONE)
+        state["events"] = [event.as_dict() for event in recent_events(list(tracker.events), int(turns))]
+    result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state, "version": rasa.__version__}
+    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+        result["domain"] = domain.as_dict()
+    return result
 
 
 def _session(endpoint: Any) -> aiohttp.ClientSession:
@@ -142,9 +224,10 @@ _RASA_CLOSE_RESOURCES: list[Any] = []
 
 
 def install() -> None:
-    """Puts these three in Rasa's place in this process (before its Sanic workers are forked)."""
-    validate, send, close = REPLACED_REMOTE_ACTION_CALLS
+    """Puts these four in Rasa's place in this process (before its Sanic workers are forked)."""
+    validate, call_format, send, close = REPLACED_REMOTE_ACTION_CALLS
     replace_function(validate, validate_action_result)
+    replace_function(call_format, action_call_format)
     replace_function(send, request)
     rasa_close = getattr(resolve_owner(close.owner), close.name)
     if rasa_close is not close_resources:
