@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant_nlu.canonical import EntityCanonicalizer
+from assistant_nlu.code_intents import CodeIntents
 from assistant_nlu.codes import canonical_application_id, find_code_spans, is_resident_id_number
 from assistant_nlu.normalizer import UNMASKED_TEXT, TextNormalizer
 from assistant_nlu.text import TYPO_FIXES, normalize_text
@@ -418,3 +419,47 @@ def test_a_code_typed_in_groups_is_never_read_as_a_verification_code(canonicaliz
     code = make_uscc("91", "220203", "MAJU8A6C")  # MAJU 8A6C alone would be a well-formed verification code
     grouped = " ".join(code[i : i + 4] for i in range(0, 18, 4))  # 9122 0203 MAJU 8A6C ..
     assert _values(_parse(canonicalizer, f"{grouped}有没有不良记录", [])) == [("uscc", code)]
+
+
+# --------------------------------------------------------------------------- intents the codes settle
+
+
+def _classified(intent: str, ranking: list[tuple[str, float]], entities: list[dict[str, Any]]) -> Message:
+    """A message as the FallbackClassifier leaves it."""
+    return Message(
+        data={
+            TEXT: "…",
+            INTENT: {"name": intent, "confidence": ranking[0][1] if ranking else 0.0},
+            INTENT_RANKING_KEY: [{"name": name, "confidence": confidence} for name, confidence in ranking],
+            ENTITIES: entities,
+        }
+    )
+
+
+@pytest.mark.parametrize("unsure", ["nlu_fallback", "faq"])
+def test_a_report_number_with_its_code_is_a_verification(canonicalizer: EntityCanonicalizer, unsure: str) -> None:
+    """The classifiers unsure (or reading a question about verifying) and the message has both values: the
+    verification starts instead of a clarifying question or an explanation; the ranking keeps the other intents."""
+    text = "报告XYBG-20261129-00001，码K7M2-PQ8R，麻烦看看"
+    entities = _parse(canonicalizer, text, [])
+    ranking = [("nlu_fallback", 0.55), ("request_credit_report", 0.41), ("verify_report", 0.38)]
+    message = _classified(unsure, ranking if unsure == "nlu_fallback" else ranking[1:], entities)
+    CodeIntents({}).process([message])
+    assert message.get(INTENT) == {"name": "verify_report", "confidence": 1.0}
+    assert [item["name"] for item in message.get(INTENT_RANKING_KEY)] == ["verify_report", "request_credit_report"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [
+        ("nlu_fallback", "报告XYBG-20261129-00001 麻烦看看"),  # the number alone: the classifiers' question stands
+        ("nlu_fallback", "码K7M2-PQ8R 麻烦看看"),
+        ("file_objection", "报告XYBG-20261129-00001 码K7M2-PQ8R 里的处罚记录不对"),  # decided: it stands
+        ("cancel", "报告XYBG-20261129-00001 码K7M2-PQ8R 算了不核验了"),
+    ],
+)
+def test_other_messages_keep_the_classifiers_intent(canonicalizer: EntityCanonicalizer, intent: str, text: str) -> None:
+    message = _classified(intent, [(intent, 0.6), ("verify_report", 0.3)], _parse(canonicalizer, text, []))
+    CodeIntents({}).process([message])
+    assert message.get(INTENT)["name"] == intent
+    assert [item["name"] for item in message.get(INTENT_RANKING_KEY)] == [intent, "verify_report"]
