@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.domain import Domain, State
     from rasa.shared.core.events import Event
@@ -71,6 +72,7 @@ ACCESSED = (
     PrivateMember(
         "rasa.core.agent", "_pull_model_and_fingerprint", parameters=("model_server", "fingerprint", "model_directory")
     ),
+    PrivateMember("rasa.core.actions.action:RemoteAction", "_is_selective_domain_enabled", parameters=()),
 )
 # Private hooks that project classes override (and call through ``super()``): Rasa must still call them
 # with these parameters.
@@ -210,6 +212,11 @@ async def pull_model_and_fingerprint(model_server: Any, fingerprint: str | None,
     from rasa.core import agent
 
     return await agent._pull_model_and_fingerprint(model_server, fingerprint, directory)
+
+
+def selective_domain_enabled(action: RemoteAction) -> bool:
+    """``RemoteAction._is_selective_domain_enabled``: whether the domain goes only to the actions that need it."""
+    return action._is_selective_domain_enabled()
 
 
 def replace_function(member: PrivateMember, function: Any) -> None:

@@ -34,7 +34,12 @@ from weakref import WeakKeyDictionary
 import aiohttp
 from aiohttp.client_exceptions import ContentTypeError
 
-from assistant_core.rasa_compat import REPLACED_REMOTE_ACTION_CALLS, replace_function, resolve_owner
+from assistant_core.rasa_compat import (
+    REPLACED_REMOTE_ACTION_CALLS,
+    replace_function,
+    resolve_owner,
+    selective_domain_enabled,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -139,8 +144,8 @@ def action_call_format(self: Any, tracker: DialogueStateTracker, domain: Domain)
     else:
         state = tracker.current_state(EventVerbosity.NONE)
         state["events"] = [event.as_dict() for event in recent_events(list(tracker.events), int(turns))]
-    result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state, "version": rasa.__version__}
-    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+    result = {"next_action": self.name(), "sender_id": tracker.sender_id, "tracker": state, "version": rasa.__version__}
+    if not selective_domain_enabled(self) or domain.does_custom_action_explicitly_need_domain(self.name()):
         result["domain"] = domain.as_dict()
     return result
 
