@@ -70,7 +70,7 @@ test-rasa: validate $(MODEL) ## Rasa: data validation, NLU components, evaluatio
 	@# The goal is intent accuracy 0.96 on each held-out set (issue 13); the model of 2026-11-30 (session 9) gives 0.974
 	@# (eval_intents), 0.958 (eval_faq), 0.962 (eval_personas), 0.915 (eval_scenarios) and 0.953 (eval_hotline, the newest),
 	@# so CI guards against regressions at 0.90 per set and 0.88 on eval_scenarios. Two trainings of the same data and
-	@# settings on two machines differed by up to 0.016 on one set (TensorFlow's multi-threaded sums are not deterministic).
+	@# settings on two machines differed by up to 0.016 on one set; two trainings on one machine gave the same figures.
 	$(RASA_PY) scripts/nlu_eval.py --model $(MODEL) --check --min-intent-accuracy 0.90 eval_scenarios.yml=0.88 --show-errors 0 --json results/nlu_eval.json
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
 	$(RASA_PY) -m pytest tests/actions -q -p no:cacheprovider
