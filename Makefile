@@ -23,7 +23,7 @@ MODEL := models/assistant.tar.gz
 # The browser of the console's tests: Debian's chromium package, never a downloaded one.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install test test-backend test-sqlite test-postgres test-telegram test-wechat test-rasa test-telegram-rasa test-wechat-rasa test-security test-console test-assistant test-training test-contract lint \
+.PHONY: help install test test-without-model test-with-model test-backend test-sqlite test-postgres test-telegram test-wechat test-rasa test-telegram-rasa test-wechat-rasa test-security test-console test-assistant test-training test-contract lint \
 	flows validate train evaluate demo demo-data up down telegram wechat console jobs bench bench-archive bench-backend bench-console clean
 
 help: ## list the commands
@@ -46,7 +46,21 @@ $(RASA_VENV)/.installed: pyproject.toml
 	$(RASA_PY) -m pip install -q -e '.[rasa]' 'pytest>=8,<9'  # pytest 9 needs packaging>=24; Rasa pins <21
 	touch $@
 
-test: install lint test-backend test-contract test-telegram test-wechat test-rasa test-telegram-rasa test-wechat-rasa test-security test-console test-assistant test-training test-retrain test-cluster ## run every test suite (README: the test command)
+# `make test` runs two lines of work side by side on two cores, each suite in a line one after the other: the model's
+# training beside the suites that need no model, then test-retrain (which trains a model of its own) beside the other
+# suites that need the model. A training alone leaves about a quarter of two cores idle, and the suites are alone
+# on their databases, Redis databases and ports (free ports), so neither line waits for the other. Each line's
+# output is printed when it ends. On the machine of 30 Nov 2026 the suites took 99 minutes one after the other.
+test: install lint validate ## run every test suite (README: the test command)
+	$(MAKE) --no-print-directory -j2 --output-sync=target $(MODEL) test-without-model
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-retrain test-with-model
+
+test-without-model: ## the suites that need no model, one after the other
+	$(MAKE) --no-print-directory -j1 test-backend test-contract test-telegram test-wechat
+
+test-with-model: $(MODEL) ## the suites that need the model, one after the other (test-retrain apart)
+	$(MAKE) --no-print-directory -j1 test-rasa test-telegram-rasa test-wechat-rasa test-security test-console \
+		test-assistant test-training test-cluster
 
 test-backend: test-sqlite test-postgres ## backend suite on SQLite and on PostgreSQL
 
@@ -68,10 +82,11 @@ test-rasa: validate $(MODEL) ## Rasa: data validation, NLU components, evaluatio
 	mkdir -p results
 	$(RASA_PY) -m pytest tests/nlu tests/core -q -p no:cacheprovider
 	@# The goal is intent accuracy 0.96 on each held-out set (issue 13); the model of 2026-11-30 (session 9) gives 0.974
-	@# (eval_intents), 0.958 (eval_faq), 0.962 (eval_personas), 0.915 (eval_scenarios) and 0.953 (eval_hotline, the newest),
-	@# so CI guards against regressions at 0.90 per set and 0.88 on eval_scenarios. Two trainings of the same data and
-	@# settings on two machines differed by up to 0.016 on one set; two trainings on one machine gave the same figures.
-	$(RASA_PY) scripts/nlu_eval.py --model $(MODEL) --check --min-intent-accuracy 0.90 eval_scenarios.yml=0.88 --show-errors 0 --json results/nlu_eval.json
+	@# (eval_intents), 0.958 (eval_faq), 0.962 (eval_personas), 0.915 (eval_scenarios), 0.953 (eval_hotline) and 0.866
+	@# (eval_names, the newest: 216 messages written around organisation names, 39 of them bare names as answers), so CI
+	@# guards against regressions at 0.90 per set, 0.88 on eval_scenarios and 0.84 on eval_names. Two trainings of the same
+	@# data and settings on two machines differed by up to 0.016 on one set; two trainings on one machine gave the same.
+	$(RASA_PY) scripts/nlu_eval.py --model $(MODEL) --check --min-intent-accuracy 0.90 eval_scenarios.yml=0.88 eval_names.yml=0.84 --show-errors 0 --json results/nlu_eval.json
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
 	$(RASA_PY) -m pytest tests/actions -q -p no:cacheprovider
 

@@ -17,7 +17,8 @@ Runs after the extractors (DIET, RegexEntityExtractor, EntitySynonymMapper):
   pieces with a few name characters between them, are one name (DIET tags 昌邑区桦皮厂村股份 / 合作社 in
   昌邑区桦皮厂村股份经济合作社, and Rasa would fill the slot with the last piece); a region prefix before and a
   legal-form ending after a piece belong to it; a sector word, a place, a nickname or one common word of jieba's
-  dictionary (城管, 会计: assistant_nlu/common_words.py) alone is dropped, unless it is the whole message.
+  dictionary (城管, 会计: assistant_nlu/common_words.py) alone is dropped, unless it is the whole message; so is a
+  piece the EntitySynonymMapper gave another value (no name has one: 志愿服务 → 社会公益 is an information category).
 
 Nothing here is trained: the rules apply at inference to any model whose pipeline has this component.
 
@@ -133,17 +134,18 @@ def whole_org_names(
     text: str, entities: list[dict[str, Any]], mark: Callable[[dict[str, Any]], None]
 ) -> list[dict[str, Any]]:
     """``org_name`` pieces replaced by the whole names they belong to (``merge_name_spans``); a piece that stays
-    as it was keeps its entity (and a synonym-mapped value), a merged or extended name takes its text."""
+    as it was keeps its entity, a merged or extended name takes its text; a piece a synonym changed is dropped."""
+    if not text:
+        return entities
+    kept = [e for e in entities if not (e.get(ENTITY_ATTRIBUTE_TYPE) == ORG_NAME and _mapped_away(text, e))]
     pieces = [
         e
-        for e in entities
+        for e in kept
         if e.get(ENTITY_ATTRIBUTE_TYPE) == ORG_NAME
         and isinstance(e.get(ENTITY_ATTRIBUTE_START), int)
         and isinstance(e.get(ENTITY_ATTRIBUTE_END), int)
     ]
-    if not text:
-        return entities
-    others = [e for e in entities if not any(e is p for p in pieces)]
+    others = [e for e in kept if not any(e is p for p in pieces)]
     names = []
     for start, end in merge_name_spans(text, [(p[ENTITY_ATTRIBUTE_START], p[ENTITY_ATTRIBUTE_END]) for p in pieces]):
         same = next((p for p in pieces if (p[ENTITY_ATTRIBUTE_START], p[ENTITY_ATTRIBUTE_END]) == (start, end)), None)
@@ -165,6 +167,20 @@ def whole_org_names(
     return others + [n for n in names if clean_name(str(n[ENTITY_ATTRIBUTE_VALUE])) == whole or not _ordinary(n)]
 
 
+def _synonym(entity: dict[str, Any]) -> bool:
+    """Passed through the EntitySynonymMapper (which marks a value it looked up, changed or not)."""
+    return "EntitySynonymMapper" in (entity.get("processors") or [])
+
+
+def _mapped_away(text: str, entity: dict[str, Any]) -> bool:
+    """A piece the EntitySynonymMapper gave another value: the training data maps service words to their canonical
+    value (志愿服务 → 社会公益), never names to anything."""
+    start, end = entity.get(ENTITY_ATTRIBUTE_START), entity.get(ENTITY_ATTRIBUTE_END)
+    if not _synonym(entity) or not isinstance(start, int) or not isinstance(end, int):
+        return False
+    return clean_name(str(entity.get(ENTITY_ATTRIBUTE_VALUE) or "")) != clean_name(text[start:end])
+
+
 def _ordinary(name: dict[str, Any]) -> bool:
     """A single common word tagged as a name (城管, 会计): dropped unless it is the whole message or ends like an
     organisation's name (图书馆, 急救中心: 吉林市图书馆 without its region prefix)."""
@@ -175,7 +191,7 @@ def _ordinary(name: dict[str, Any]) -> bool:
 def _preference(entity: dict[str, Any]) -> tuple[int, int, int]:
     """Which of two overlapping same-type entities to keep: a value mapped by a synonym, then a
     lookup-table/regex match (an exact known word), then the longer span."""
-    mapped = "EntitySynonymMapper" in (entity.get("processors") or [])
+    mapped = _synonym(entity)
     exact = entity.get(EXTRACTOR) == "RegexEntityExtractor"
     length = int(entity.get(ENTITY_ATTRIBUTE_END) or 0) - int(entity.get(ENTITY_ATTRIBUTE_START) or 0)
     return int(mapped), int(exact), length

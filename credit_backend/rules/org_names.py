@@ -80,9 +80,16 @@ _SEPARATORS = (
     "查", "看看", "看一下", "帮我", "帮忙", "请", "我要", "我想", "想", "信用", "有没有", "是否", "是不是", "吗", "呢",
     "最近", "现在", "一下", "怎么样", "情况", "记录", "报告", "修复", "异议", "申请", "办理", "订阅", "退订", "提醒",
     "处罚", "对", "给", "为", "替", "在", "是", "叫", "我们", "我司", "本司", "贵司", "我", "您", "你", "那个", "这个",
-    "那家", "这家", "哪个", "哪家",
+    "那家", "这家", "哪个", "哪家", "几家", "被",
 )  # fmt: skip
-_SEPARATOR = re.compile("|".join(sorted(map(re.escape, _SEPARATORS), key=len, reverse=True)) + r"|[^\w·]")
+# A measure word makes a description of a business, not its name (新注册个公司, 开个熟食店); 个体(工商户) is a kind.
+_MEASURE_WORD = r"个(?!体)"
+_SEPARATOR = re.compile(
+    "|".join(sorted(map(re.escape, _SEPARATORS), key=len, reverse=True)) + rf"|{_MEASURE_WORD}|[^\w·]"
+)
+_MEASURE = re.compile(rf"{_MEASURE_WORD}|几家")
+_LATIN = re.compile(r"[A-Za-z0-9]")
+_GAP = re.compile(r"[^\w·]+")  # spaces and punctuation: a name holds none (as the registry writes it)
 # How names of organisations end (kinds and legal forms): a stretch of text that ends so, right after a request to
 # look something up or alone in the message, is a name even when the NLU tagged nothing.
 _KIND_ENDINGS = (
@@ -92,7 +99,7 @@ _KIND_ENDINGS = (
 )  # fmt: skip
 # Words and characters that point at a name or act on it: 这家公司 and 帮旺旺洗车行 do not start a name.
 _POINTING = tuple(
-    "这那哪俺我咱你他她它本该此贵某帮把给让叫跟去到从向被对替为请退就由经往以于将再还也都又只要能会可使问找办做代司"
+    "这那哪俺我咱你他她它本该此贵某自帮把给让叫跟去到从向被对替为请退就由经往以于将再还也都又只要能会可使问找办做代司"
 )
 _QUERY_VERBS = ("查询", "查一下", "查查", "查下", "查", "看看", "看一下")
 _MAX_GAP = 2  # a longer untagged stretch between two pieces is not one name (桦皮厂村股份 经济 合作社)
@@ -109,6 +116,7 @@ _SECTORS = (
     "印刷", "文化传媒", "传媒", "劳务", "钢结构", "混凝土", "热力", "供应链", "生物科技", "电气", "五金", "家具",
     "服装", "米业", "人参", "食用菌", "酒店", "宾馆", "烧烤", "饭店", "超市", "便利店", "烟酒", "熟食", "水果",
     "理发", "美容", "美发", "干洗", "农资", "养殖", "种植", "农机", "汽修", "维修", "培训", "教育", "医疗",
+    "保洁", "家政", "中介", "招标代理", "代理记账",
 )  # fmt: skip
 _SECTOR_ENDINGS = ("行业", "企业", "公司", "类", "业", "店", "商户", "单位")
 
@@ -239,7 +247,51 @@ def _bridgeable(gap: str) -> bool:
     """Untagged characters between two name pieces that can be part of the same name."""
     if not gap:
         return True
-    return len(gap) <= _MAX_GAP and bool(_HAN.match(gap)) and not any(s in gap for s in _SEPARATORS)
+    return len(gap) <= _MAX_GAP and bool(_HAN.match(gap)) and not _SEPARATOR.search(gap)
+
+
+def _joins(text: str, left: tuple[int, int], right: tuple[int, int]) -> bool:
+    """Whether two tagged pieces (in order) are parts of one name:
+    overlapping, adjacent or with a bridgeable gap between them, except that a name starts with its region prefix
+    (认证|吉林市龙潭区恒信化工…: the word before is not part of it, another prefix is: 吉林市|昌邑区…), never with
+    its kind (对方公司|金珠花卉: the kind points at the name), and a place and a sector word with a word between
+    them describe a business (船营区 开 烧烤店), not name it."""
+    if right[0] < left[1]:
+        return True
+    first, gap, second = text[left[0] : left[1]], text[left[1] : right[0]], text[right[0] : right[1]]
+    if split_region(second)[0] is not None and first not in PREFIX_REGION:
+        return False
+    if is_bare_kind(first):
+        return False
+    return not gap or (_bridgeable(gap) and not (is_ordinary_word(first) and is_ordinary_word(second)))
+
+
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A tagged span split at its spaces and punctuation (代办 茶庄 → 代办, 茶庄), except after a region prefix
+    (昌邑区 兴隆粮油经销部 stays one name) and between words in Latin letters (ABC Trading, shunda wuliu)."""
+    parts: list[tuple[int, int]] = []
+    position = start
+    gaps = [g for g in _GAP.finditer(text, start, end) if not _between_latin_words(text, g.start(), g.end())]
+    for gap in [*gaps, None]:
+        stop = gap.start() if gap else end
+        if stop > position:
+            if parts and text[parts[-1][0] : parts[-1][1]] in PREFIX_REGION:
+                parts[-1] = (parts[-1][0], stop)
+            else:
+                parts.append((position, stop))
+        position = gap.end() if gap else end
+    return [piece for part in parts for piece in _split_before_regions(text, *part)]
+
+
+def _split_before_regions(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A tagged span split where a region prefix follows a separator word (吉林市…有限公司和|桦甸市…): two names."""
+    cuts = [
+        i
+        for i in range(start + 1, end - 2)
+        if text[start:i].endswith(_SEPARATORS) and split_region(text[i:end])[0] is not None
+    ]
+    bounds = [start, *cuts, end]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def _stretch(text: str, start: int, end: int) -> tuple[int, int]:
@@ -258,14 +310,17 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _name_start(text: str, lo: int, start: int) -> int:
+def _name_start(text: str, lo: int, start: int, end: int) -> int:
     """Where a name tagged from ``start`` really starts, in a stretch starting at ``lo``: at the stretch's start when
     that is where its region prefix is (吉林通森[矿业有限责任公司]) or when one character was cut off
     (缸[窑镇新华村…]), unless that character points at the name (这, 帮, 把 … : 这家[东山热力] is 东山热力)."""
     before = text[lo:start]
     if not before or split_region(text[start:])[0] is not None:
         return start  # a name starting with its region prefix starts there (我司[吉林市…], 就[吉林市…])
-    if split_region(text[lo:])[0] is not None or (len(before) == 1 and before not in _POINTING):
+    if split_region(text[lo:])[0] is not None:
+        return lo
+    # One character before a short piece is more often a word of the sentence (您好|打扰) than a cut-off name.
+    if len(before) == 1 and before not in _POINTING and end - start >= 3:
         return lo
     return start
 
@@ -283,8 +338,36 @@ def _untagged_names(text: str) -> list[tuple[int, int]]:
             continue  # 这家公司, 俺家店: a pointer at a name, not one
         alone = stretch == clean_name(text)
         if alone or split_region(stretch)[0] is not None or text[:lo].endswith(_QUERY_VERBS):
-            found.append((lo, hi))
+            found.append((lo + _region_start(stretch), hi))
     return found
+
+
+def _region_start(text: str) -> int:
+    """Where a name in ``text`` starts: at its region prefix when one follows other words (绑定|吉林市…), else 0."""
+    if split_region(text)[0] is not None:
+        return 0
+    return next((i for i in range(1, len(text) - 2) if split_region(text[i:])[0] is not None), 0)
+
+
+def _after_measure_word(text: str, start: int, end: int) -> int:
+    """Where a name can start in a tagged span that holds a measure word: after it (好几家|公司, 开个|熟食店)."""
+    return max((m.end() for m in _MEASURE.finditer(text, start, end)), default=start)
+
+
+def _between_latin_words(text: str, start: int, end: int) -> bool:
+    """Spaces between two words in Latin letters or digits."""
+    return (
+        not text[start:end].strip()
+        and start > 0
+        and end < len(text)
+        and bool(_LATIN.match(text[start - 1]) and _LATIN.match(text[end]))
+    )
+
+
+def _has_a_trade_name(name: str) -> bool:
+    """A region prefix is followed by at least two characters of a name (昌邑区新 is cut off, not a name)."""
+    prefix = next((p for p in REGION_PREFIXES if name.startswith(p)), None)
+    return prefix is None or name == prefix or len(name) - len(prefix) >= 2
 
 
 def _legal_end(text: str, start: int, end: int) -> int:
@@ -299,30 +382,38 @@ def _legal_end(text: str, start: int, end: int) -> int:
 def merge_name_spans(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """Whole names from tagged pieces (offsets into ``text``):
 
+    * a piece is first split at its spaces and punctuation (``_pieces``);
     * overlapping or adjacent pieces, and pieces with a short stretch of name characters between them
-      (昌邑区桦皮厂村股份 经济 合作社), are one name;
+      (昌邑区桦皮厂村股份 经济 合作社), are one name, unless the second starts with a region prefix, the first is a
+      kind, or both are ordinary words with a word between them (``_joins``);
+    * a name starts after a measure word (新注册个|公司, 好几家|公司): before it, the text describes a business;
     * a piece grows within the stretch around it that no separator word interrupts: left to a region prefix or
       one character cut off (``_name_start``), right to its end when it ends like a name (龙潭区盛成[老年公寓]);
     * a name the NLU missed is added when it starts with a region prefix, follows 查询/查一下…, or is the whole
       message, and ends like a name (吉林市急救中心);
     * a name that does not end like one but holds a legal form ends with that form;
     * pieces that are ordinary words alone (a sector, a place, a nickname) are dropped, and so are a single
-      character and a bare kind (合作社, 保洁公司) unless it is the whole message (then it asks for that kind's list).
+      character, a region prefix with one character after it (昌邑区新), and a bare kind (合作社, 保洁公司) unless it
+      is the whole message (then it asks for that kind's list).
     """
     whole = clean_name(text)
+    tagged = {piece for start, end in spans for piece in _pieces(text, start, end)}
     merged: list[list[int]] = []
-    for start, end in sorted({*spans, *_untagged_names(text)}):
-        if merged and (start <= merged[-1][1] or _bridgeable(text[merged[-1][1] : start])):
+    for start, end in sorted({*tagged, *_untagged_names(text)}):
+        if merged and _joins(text, (merged[-1][0], merged[-1][1]), (start, end)):
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
     result: list[tuple[int, int]] = []
-    for start, end in merged:
+    for index, (start, end) in enumerate(merged):
+        following = merged[index + 1][0] if index + 1 < len(merged) else len(text)
         start, end = _trimmed(text, start, end)
+        start = _after_measure_word(text, start, end)
         if start >= end:
             continue
         lo, hi = _stretch(text, start, end)
-        start = _name_start(text, lo, start)
+        hi = max(end, min(hi, following))  # up to the next name at most (认证|吉林市龙潭区…)
+        start = _name_start(text, lo, start, end)
         if text[end:hi].endswith(_KIND_ENDINGS):  # the name fills its stretch: 龙潭区盛成[老年公寓]的信用
             end = hi
         prefix = next((p for p in REGION_PREFIXES if text[:start].endswith(p)), "")
@@ -330,7 +421,7 @@ def merge_name_spans(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[
         end += len(next((s for s in _SUFFIXES if text[end:].startswith(s)), ""))
         end = _legal_end(text, start, end)
         name = clean_name(text[start:end])
-        named = len(name) > 1 and (name == whole or not is_bare_kind(name))
+        named = len(name) > 1 and (name == whole or not is_bare_kind(name)) and _has_a_trade_name(name)
         if named and not is_ordinary_word(name) and (not result or start >= result[-1][1]):
             result.append((start, end))
     return result

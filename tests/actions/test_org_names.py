@@ -11,6 +11,7 @@ from assistant_nlu.canonical import canonicalize_entities
 from credit_backend.rules.org_names import merge_name_spans
 from tests.actions.flows import FILER
 from tests.actions.harness import BackendProcess, Chat
+from tests.support.processes import ROOT
 
 HUAPICHANG = "昌邑区桦皮厂村股份经济合作社"
 HUAPICHANG_CODE = "N2220202MA0Y3K7Q64"
@@ -89,6 +90,64 @@ def test_kinds_and_common_words_inside_a_sentence_name_nothing() -> None:
         ("查询图书馆的信用", "图书馆"),
     ):
         assert [e["value"] for e in canonicalize_entities(text, pieces(text, word))] == [word]
+
+
+def diet(text: str, *names: str) -> list[str]:
+    """The org_name values the canonicaliser makes of these DIET pieces."""
+    tagged = [{**e, "extractor": "DIETClassifier"} for e in pieces(text, *names)]
+    return [e["value"] for e in canonicalize_entities(text, tagged) if e["entity"] == "org_name"]
+
+
+def test_words_around_a_name_are_not_part_of_it() -> None:
+    # A space or punctuation inside a tagged piece separates words of the sentence (代办 | 茶庄 are common words) …
+    assert diet("我是帮人跑腿的 茶庄的事我来办：船营区福源茶庄", "跑腿的 茶庄", "船营区福源茶庄") == ["船营区福源茶庄"]
+    assert diet("代办 磐石市红旗饮品店的修复", "代办 磐石市红旗饮品店") == ["磐石市红旗饮品店"]
+    # … except after a region prefix, as people type it.
+    assert diet("查询昌邑区 兴隆粮油经销部", "昌邑区 兴隆粮油经销部") == ["昌邑区 兴隆粮油经销部"]
+    # A name starts with its region prefix: the word before it is not part of it; another prefix is.
+    hengxin, hengtong = "吉林市龙潭区恒信化工有限公司", "吉林市昌邑区恒通物流有限公司"
+    assert diet(f"绑定{hengxin}", "绑定", hengxin) == [hengxin]
+    assert diet(f"查{hengtong}", "吉林市", hengtong.removeprefix("吉林市")) == [hengtong]
+    # Two names joined by 和 and tagged as one piece are two names.
+    both = f"{hengxin}和{hengtong}"
+    assert diet(f"比较{both}的信用", both) == [hengxin, hengtong]
+    # A name never starts with its kind: 公司 before a name points at it.
+    assert diet("合作方公司金珠花卉有没有处罚", "公司", "金珠花卉") == ["金珠花卉"]
+    # One character before a short piece is a word of the sentence (您好|打扰), not a cut-off name.
+    assert diet("您好打扰了 查一下江城建材", "打扰", "江城建材") == ["江城建材"]
+
+
+def test_a_description_of_a_business_is_not_its_name() -> None:
+    for text, tagged in (
+        ("打算在船营区新开个公司 营业执照怎么办", ("船营区新",)),  # a region prefix and one character
+        ("我们在龙潭区开了个熟食店", ("熟食店",)),
+        ("老板手里有好几家公司", ("手里", "好几家公司")),
+        ("在昌邑区 开 烧烤店", ("昌邑区", "烧烤店")),
+        ("做招标代理的想查投标人", ("招标代理",)),
+        ("一份保洁公司的信用报告", ("保洁公司",)),
+    ):
+        assert diet(text, *tagged) == [], text
+    # The name after the description stays, and a real name with a kind inside is one name.
+    assert diet("我在昌邑区开了个兴隆超市", "兴隆超市") == ["兴隆超市"]
+    assert diet("吉林市建材公司有没有处罚", "吉林市", "建材公司") == ["吉林市建材公司"]
+    assert diet("个体工商户老王烧烤店有没有处罚", "老王烧烤店") == ["老王烧烤店"]
+
+
+def test_no_name_in_the_training_data_is_mapped_to_another_value() -> None:
+    """What the canonicaliser's dropping of pieces a synonym changed relies on."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(ROOT / "data" / "nlu"))
+    names = {e["value"] for m in data.intent_examples for e in m.get("entities") or [] if e["entity"] == "org_name"}
+    assert len(names) > 500
+    assert {name for name in names if data.entity_synonyms.get(name.lower(), name) != name} == set()
+
+
+def test_a_synonym_mapped_piece_is_a_service_word() -> None:
+    text = "吉林市丰满区松花湖阳光幼儿园想把志愿服务登记上"
+    tagged = [{**e, "extractor": "DIETClassifier"} for e in pieces(text, "吉林市丰满区松花湖阳光幼儿园", "志愿服务")]
+    tagged[1] |= {"value": "社会公益", "processors": ["EntitySynonymMapper"]}
+    assert [e["value"] for e in canonicalize_entities(text, tagged)] == ["吉林市丰满区松花湖阳光幼儿园"]
 
 
 def test_a_name_ends_with_its_legal_form() -> None:
