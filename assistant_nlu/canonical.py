@@ -178,7 +178,8 @@ def _mapped_away(text: str, entity: dict[str, Any]) -> bool:
     start, end = entity.get(ENTITY_ATTRIBUTE_START), entity.get(ENTITY_ATTRIBUTE_END)
     if not _synonym(entity) or not isinstance(start, int) or not isinstance(end, int):
         return False
-    return clean_name(str(entity.get(ENTITY_ATTRIBUTE_VALUE) or "")) != clean_name(text[start:end])
+    value, typed = clean_name(str(entity.get(ENTITY_ATTRIBUTE_VALUE) or "")), clean_name(text[start:end])
+    return value.casefold() != typed.casefold()  # the mapper looks names up in lower case (abc trading → ABC Trading)
 
 
 def _ordinary(name: dict[str, Any]) -> bool:

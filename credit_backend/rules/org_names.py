@@ -10,6 +10,7 @@ Standard library only and Python 3.10-compatible: the NLU component (assistant_n
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -291,7 +292,7 @@ def _split_before_regions(text: str, start: int, end: int) -> list[tuple[int, in
         if text[start:i].endswith(_SEPARATORS) and split_region(text[i:end])[0] is not None
     ]
     bounds = [start, *cuts, end]
-    return list(zip(bounds[:-1], bounds[1:], strict=True))
+    return list(itertools.pairwise(bounds))
 
 
 def _stretch(text: str, start: int, end: int) -> tuple[int, int]:

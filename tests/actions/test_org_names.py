@@ -148,6 +148,10 @@ def test_a_synonym_mapped_piece_is_a_service_word() -> None:
     tagged = [{**e, "extractor": "DIETClassifier"} for e in pieces(text, "吉林市丰满区松花湖阳光幼儿园", "志愿服务")]
     tagged[1] |= {"value": "社会公益", "processors": ["EntitySynonymMapper"]}
     assert [e["value"] for e in canonicalize_entities(text, tagged)] == ["吉林市丰满区松花湖阳光幼儿园"]
+    # A name the mapper only looked up (in lower case) stays.
+    text = "查一下abc trading"
+    tagged = [{**e, "value": "ABC Trading", "processors": ["EntitySynonymMapper"]} for e in pieces(text, "abc trading")]
+    assert [e["value"] for e in canonicalize_entities(text, tagged)] == ["ABC Trading"]
 
 
 def test_a_name_ends_with_its_legal_form() -> None:
