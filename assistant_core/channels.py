@@ -22,7 +22,9 @@ Every channel: a body that is not a JSON object is a 400 with a JSON error (neve
 ``ASSISTANT_MAX_MESSAGE_CHARS`` (default 1000) is answered with the limit and never reaches the NLU (its time
 grows faster than the message, and in-order serving would make everyone behind it wait); a turn that produced
 no answer (e.g. the action server is down) is answered with "please try again", so an empty reply never reaches
-a user. Answers are Rasa's REST channel format, collected by Rasa's CollectingOutputChannel.
+a user; a turn that failed (e.g. its conversation could not be read or stored) is answered with "please try again"
+only, whatever it had said before failing. Answers are Rasa's REST channel format, collected by Rasa's
+CollectingOutputChannel.
 
 Order of arrival: a Rasa turn is CPU-bound Python except for its call to the action server. With several
 messages in one worker, asyncio runs each until it waits: a turn that calls the action server goes to the back
@@ -208,8 +210,12 @@ class GuardedInput(InputChannel):
             await on_new_message(message)
         except asyncio.CancelledError:
             log.error("%s channel: the turn of %s was cancelled (timeout)", self.name(), turn.sender)
+            return visible([], turn.sender)
         except Exception:
+            # The turn's answers may already be collected, but the conversation did not keep the turn (e.g. its
+            # store could not be written): answering them would tell the user what the assistant will not remember.
             log.exception("%s channel: the turn of %s failed", self.name(), turn.sender)
+            return visible([], turn.sender)
         return visible(collector.messages, turn.sender)
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:

@@ -106,7 +106,15 @@ REPLACED_REMOTE_ACTION_CALLS = (
     # Registered by rasa.core.run.serve_application for each worker's stop: the kept sessions are closed after it.
     PrivateMember("rasa.core.run", "close_resources", parameters=("app", "_")),
 )
-REPLACED_FUNCTIONS = (UPDATE_MODEL_FROM_SERVER, *REPLACED_REMOTE_ACTION_CALLS)
+# In assistant_core/tracker_store.py, the error handlers of the wrapper Rasa puts around every tracker store: a
+# conversation that cannot be read or stored fails the turn instead of going on in the worker's memory.
+STORE_ERROR_HANDLERS = (
+    PrivateMember("rasa.core.tracker_store:FailSafeTrackerStore", "on_tracker_store_error", parameters=("error",)),
+    PrivateMember(
+        "rasa.core.tracker_store:FailSafeTrackerStore", "on_tracker_store_retrieve_error", parameters=("error",)
+    ),
+)
+REPLACED_FUNCTIONS = (UPDATE_MODEL_FROM_SERVER, *REPLACED_REMOTE_ACTION_CALLS, *STORE_ERROR_HANDLERS)
 
 
 def resolve_owner(owner: str) -> Any:

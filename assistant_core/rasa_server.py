@@ -33,7 +33,7 @@ from rasa.core import agent as rasa_agent
 from rasa.utils.common import TempDirectoryPath, get_temp_dir_name
 from rasa.utils.endpoints import EndpointConfig
 
-from assistant_core import remote_actions
+from assistant_core import remote_actions, tracker_store
 from assistant_core.rasa_compat import (
     UPDATE_MODEL_FROM_SERVER,
     PrivateMember,
@@ -138,12 +138,14 @@ def install_model_loader() -> None:
 
 
 def install() -> None:
-    """Puts ``update_model_from_server`` in Rasa's place, the serving loader in ``RasaModel.load``'s and the cheaper
-    action server calls (assistant_core/remote_actions.py) in theirs (every Sanic worker is forked after this)."""
+    """Puts ``update_model_from_server`` in Rasa's place, the serving loader in ``RasaModel.load``'s, the cheaper
+    action server calls (assistant_core/remote_actions.py) in theirs and the tracker store's failing turn in the
+    place of Rasa's in-memory fallback (every Sanic worker is forked after this)."""
     require_rasa()  # checks the replaced functions and the ones used, with their parameters
     replace_function(UPDATE_MODEL_FROM_SERVER, update_model_from_server)
     install_model_loader()
     remote_actions.install()
+    tracker_store.install()
 
 
 def share_with_workers() -> None:

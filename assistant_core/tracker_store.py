@@ -22,6 +22,9 @@ appears in the event), and so is every value of the ``otp_code`` slot; events se
 masked the same way. Only what is stored is masked: the tracker of the turn itself (what the action server
 gets to verify the code) keeps what the user typed.
 
+When Redis cannot be read or written, the turn fails (``fail_the_turn``) and the channel answers "please try
+again": Rasa's own wrapper would go on with an empty conversation or keep the turn in the worker's memory.
+
 Configured in endpoints.yml as ``type: assistant_core.tracker_store.EventLogRedisTrackerStore``.
 """
 
@@ -187,6 +190,24 @@ def dump(data: dict[str, Any]) -> str:
 def dump_event(event: Event, state: FormState = START) -> str:
     """The event as stored (one-time codes masked; ``state``: the form state before it)."""
     return dump(stored_form(event, state))
+
+
+def fail_the_turn(self: Any, error: Exception) -> None:
+    """In place of the two error handlers of Rasa's FailSafeTrackerStore, which wraps every tracker store: raises
+    the store's error, so the turn fails and the stored conversation stays as it was.
+
+    Rasa's handlers only log. After a failed read Rasa goes on with a new, empty conversation (the user's form and
+    context are gone, and that conversation replaces the stored session when it is saved); after a failed save it
+    keeps the turn in the worker's memory (the user is answered, but no other worker, and no restart, knows the
+    turn). Both were seen while Redis restarted (tests/cluster/test_faults.py)."""
+    raise error
+
+
+def install() -> None:
+    """Puts ``fail_the_turn`` in the place of Rasa's handlers (rasa_compat.STORE_ERROR_HANDLERS), before the
+    Rasa server builds its agent."""
+    for member in rasa_compat.STORE_ERROR_HANDLERS:
+        rasa_compat.replace_function(member, fail_the_turn)
 
 
 def is_session_start(event: Event) -> bool:

@@ -7,7 +7,10 @@ Needs Redis at 127.0.0.1:6379 (database 6 is flushed) and the trained model (``m
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,7 @@ import pytest
 import redis
 from rasa.core.agent import Agent
 from rasa.core.brokers.sql import SQLEventBroker
-from rasa.core.tracker_store import RedisTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, RedisTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -28,8 +31,11 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
 
-from assistant_core.tracker_store import EventLogRedisTrackerStore
+from assistant_core import rasa_compat
+from assistant_core.channels import TRY_AGAIN, DevRestInput, Turn
+from assistant_core.tracker_store import EventLogRedisTrackerStore, install
 from tests.core.support import REDIS_DB, ROOT, converse, run
+from tests.support.processes import Process, free_port, wait_until
 
 # Turns that need no action server: greeting, two policy questions, thanks, a new session, goodbye.
 SCRIPT = ["你好", "信用修复需要多长时间", "什么是严重失信主体名单", "谢谢", "/session_start", "你好", "再见"]
@@ -252,3 +258,77 @@ def test_an_event_broker_gets_the_masked_events(
     assert len(published) == len(ask_for_code()) + 2 and all(e["sender_id"] == "tg:otp3" for e in published)
     assert not any(CODE in json.dumps(e, ensure_ascii=False) for e in published)
     assert published[-2]["text"] == "******" and published[-1]["value"] == "******"
+
+
+# -- Redis failing under a turn ---------------------------------------------------------------------------------
+@dataclass
+class OwnRedis:
+    """A redis-server of one test's own (append-only, every write on disk, as deployed): the test makes it fail."""
+
+    process: Process
+    port: int
+
+    @property
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port)
+
+    def start(self) -> None:
+        self.process.start()
+        wait_until(self.up, 20, "the test's redis-server")
+
+    def up(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except redis.ConnectionError:
+            return False
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.fail("redis-server is needed on PATH (the CI image has it)")
+    port = free_port()
+    command = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)]
+    own = OwnRedis(Process("redis", [*command, "--appendonly", "yes", "--appendfsync", "always"], {}, tmp_path), port)
+    own.start()
+    try:
+        yield own
+    finally:
+        own.process.stop()
+
+
+@pytest.fixture
+def turns_fail_with_their_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The handlers the Rasa server installs (assistant_core.rasa_server); Rasa's own are back after the test."""
+    for member in rasa_compat.STORE_ERROR_HANDLERS:
+        monkeypatch.setattr(FailSafeTrackerStore, member.name, getattr(FailSafeTrackerStore, member.name))
+    install()
+
+
+def test_a_turn_redis_cannot_read_or_store_is_answered_try_again_and_not_kept(
+    agent: Agent, own_redis: OwnRedis, turns_fail_with_their_store: None
+) -> None:
+    store = EventLogRedisTrackerStore(agent.domain, host="127.0.0.1", port=own_redis.port)
+    # As the Rasa server builds it: Rasa wraps every tracker store in a FailSafeTrackerStore.
+    agent.tracker_store = agent.processor.tracker_store = FailSafeTrackerStore(store)
+    channel, sender = DevRestInput(), "cli:redis-fails"
+
+    def say(text: str) -> list[str]:
+        return [m.get("text", "") for m in run(channel.answer(agent.handle_message, Turn(sender, text)))]
+
+    assert say("你好") != [TRY_AGAIN]
+    # Redis refuses writes (out of memory) but still reads: the turn runs and is answered, its save fails.
+    own_redis.client.config_set("maxmemory", "1")
+    assert say("信用修复需要多长时间") == [TRY_AGAIN]
+    own_redis.client.config_set("maxmemory", "0")
+    # Redis is gone (a crash): the conversation cannot even be read.
+    own_redis.process.stop(signal.SIGKILL)
+    assert say("什么是严重失信主体名单") == [TRY_AGAIN]
+    own_redis.start()
+
+    # Back: the conversation goes on where it was, in its one session, with the answered turns only.
+    assert say("谢谢") != [TRY_AGAIN]
+    stored = [json.loads(raw) for raw in own_redis.client.lrange(store.events_key(sender), 0, -1)]
+    assert [e["text"] for e in stored if e["event"] == "user"] == ["你好", "谢谢"]
+    assert [e for e in stored if e["event"] == "action" and e["name"] == "action_session_start"] == [stored[0]]
