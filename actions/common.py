@@ -56,8 +56,9 @@ class ActionShowHelp(Action):
 
 
 class ActionClarify(Action):
-    """Fallback: when the NLU was unsure (nlu_fallback), outside a form, its best intents as buttons
-    (actions/disambiguation.py); otherwise ask the user to rephrase, with the main choices as buttons.
+    """Fallback: when the NLU was unsure (nlu_fallback), outside a form, its best intents as buttons, and the query
+    of a name said alone first (actions/disambiguation.py); otherwise ask the user to rephrase, with the main
+    choices as buttons.
 
     While a submission waits for a retry, "重试"/"再试一次" is understood here too.
     """

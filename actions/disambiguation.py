@@ -6,6 +6,9 @@ Each offered intent becomes a button whose payload is that intent with the messa
 exactly as if the user had typed it; an FAQ question becomes its topic (``faq_topic``). A tap is a payload, not
 typed text, so nothing is learned from it (the archive marks it untyped, and no training data is written here).
 
+A message that is nothing but an organisation's name (永吉县老张烟酒商店) is mostly not understood as anything by
+the classifier; it asks about that organisation, so the query of that name is offered first, whatever the intent.
+
 Pure functions over the message's parse data (``tracker.latest_message``).
 """
 
@@ -16,10 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from actions import flows, texts
+from actions.entity_names import named_alone
 from actions.faq import FAQ_INTENT, faq_payload, selected_topic
 from actions.flows.labels import faq_title, intent_title
 
 FALLBACK_INTENT = "nlu_fallback"
+QUERY_INTENT = "query_credit"
 #: Entities a choice carries over from the message: a tap then continues with them, as typed ("查一下9122…").
 CARRIED_ENTITIES = (
     "uscc",
@@ -80,16 +85,29 @@ def choice_for(intent: str, confidence: float, message: dict[str, Any], remember
     return Choice(title, payload(intent, carried_entities(message)), confidence)
 
 
+def named_query(message: dict[str, Any]) -> Choice | None:
+    """The query of the organisation the message names, when the message is nothing but its name."""
+    name = named_alone(str(message.get("text") or ""), message.get("entities") or [])
+    if name is None:
+        return None
+    return Choice(texts.QUERY_NAMED.format(name=name), payload(QUERY_INTENT, {"org_name": name}), 1.0)
+
+
 def choices(message: dict[str, Any], remembered_form: str | None = None) -> list[Choice]:
-    """The intents to offer for an unclear message (empty when the NLU was not unsure, or offered nothing usable)."""
+    """The intents to offer for an unclear message (empty when the NLU was not unsure, or offered nothing usable);
+    the query of a name said alone comes first, even when the NLU was sure of an intent no rule answers."""
+    named = named_query(message)
+    found: list[Choice] = [named] if named else []
     if ((message.get("intent") or {}).get("name")) != FALLBACK_INTENT:
-        return []
+        return found
     ranking = [item for item in message.get("intent_ranking") or [] if item.get("name") != FALLBACK_INTENT]
-    found: list[Choice] = []
+    if named:  # the named query already stands for the classifier's query
+        ranking = [item for item in ranking if item.get("name") != QUERY_INTENT]
     for item in ranking[:CONSIDERED]:
         choice = choice_for(str(item.get("name")), float(item.get("confidence") or 0.0), message, remembered_form)
         if choice and all(choice.title != seen.title for seen in found):
             found.append(choice)
+    del found[CONSIDERED:]
     if len(found) == 3 and found[2].confidence < THIRD_SHARE * found[1].confidence:
         found.pop()
     return found

@@ -17,7 +17,14 @@ from rasa_sdk import Tracker
 
 from actions.backend import CreditBackend
 from actions.messages import entity_buttons
-from credit_backend.rules.org_names import clean_name, is_ordinary_word, merge_name_spans, names_match
+from credit_backend.rules.org_names import (
+    clean_name,
+    ends_like_a_name,
+    is_bare_kind,
+    is_ordinary_word,
+    merge_name_spans,
+    names_match,
+)
 
 # Words that make a message more than a name: a request around it, a question, a greeting.
 SERVICE_WORDS = (
@@ -42,6 +49,17 @@ def bare_name(text: str) -> str | None:
     if any(not (ch.isalnum() or ch in "()（）·-") for ch in name):  # punctuation inside: a sentence, not a name
         return None
     return name
+
+
+def named_alone(text: str, entities: Sequence[dict[str, Any]]) -> str | None:
+    """The organisation a message names when it says nothing else, outside any form: a bare name the NLU tagged
+    whole, or one that ends like a name (…有限公司, …合作社, …饺子馆); None for anything else (嗯嗯, 江城建材咋样,
+    a kind alone, a place, a nickname)."""
+    name = bare_name(text)
+    if name is None or is_ordinary_word(name) or is_bare_kind(name):
+        return None
+    tagged = {clean_name(str(e.get("value") or "")) for e in entities if e.get("entity") == "org_name"}
+    return name if name in tagged or ends_like_a_name(name) else None
 
 
 def message_names(text: str, entities: Sequence[dict[str, Any]]) -> list[str]:

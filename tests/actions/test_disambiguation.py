@@ -108,6 +108,49 @@ def test_a_tapped_query_carries_the_name(chat: Chat) -> None:
     assert turn.buttons[1]["title"] == "企业信用风险分几类"
 
 
+def test_a_name_said_alone_is_offered_as_its_query(chat: Chat) -> None:
+    """What most users type first: their registered name, which the classifier takes for nothing in particular."""
+    turn = unclear(
+        chat,
+        JIANGCHENG_NAME,
+        [("inform", 0.47), ("bind_entity", 0.31), ("query_credit", 0.12)],
+        {"org_name": JIANGCHENG_NAME},
+    )
+    assert turn.text == "我不太确定您的意思，您是想："
+    assert [b["title"] for b in turn.buttons] == [
+        f"查询「{JIANGCHENG_NAME}」的信用状况",
+        "验证企业身份",  # the classifier's query is not offered a second time
+        *[w["title"] for w in WAYS_OUT],
+    ]
+    assert tap(turn.buttons[0]["payload"]) == ("query_credit", {"org_name": JIANGCHENG_NAME})
+
+
+def test_a_name_said_alone_is_offered_when_the_nlu_was_sure_and_no_rule_answered(chat: Chat) -> None:
+    chat.user(f"是{JIANGCHENG_NAME}。", "inform", {"org_name": JIANGCHENG_NAME})
+    turn = chat.run("action_clarify")
+    assert turn.buttons[0] == {
+        "title": f"查询「{JIANGCHENG_NAME}」的信用状况",
+        "payload": f'/query_credit{{"org_name":"{JIANGCHENG_NAME}"}}',
+    }
+
+
+def test_a_name_the_nlu_did_not_tag_is_offered_when_it_ends_like_a_name(chat: Chat) -> None:
+    turn = unclear(chat, "龙潭区孙姐饺子馆", [("greet", 0.5), ("thank", 0.3)])
+    assert turn.buttons[0]["title"] == "查询「龙潭区孙姐饺子馆」的信用状况"
+
+
+@pytest.mark.parametrize("text", ["嗯嗯", "合作社", "长春", "好的那个", "查一下江城建材"])
+def test_what_is_not_a_name_alone_is_not_offered_as_one(chat: Chat, text: str) -> None:
+    turn = unclear(chat, text, [("affirm", 0.5), ("greet", 0.3)], {"org_name": "江城建材"} if "江城" in text else None)
+    assert not any(b["title"].startswith("查询「") for b in turn.buttons)
+
+
+def test_inside_a_form_a_name_alone_is_not_offered_as_a_query(chat: Chat) -> None:
+    chat.start_form("repair_form", "我要申请信用修复", "apply_repair")
+    turn = unclear(chat, JIANGCHENG_NAME, [("inform", 0.5), ("greet", 0.3)], {"org_name": JIANGCHENG_NAME})
+    assert not any(b["title"].startswith("查询「") for b in turn.buttons)
+
+
 def test_a_tapped_faq_question_gets_its_answer_and_its_service(chat: Chat) -> None:
     turn = unclear(chat, "修复要啥", [("faq", 0.48), ("apply_repair", 0.45)], faq_topic="repair_materials")
     assert [b["title"] for b in turn.buttons[:2]] == ["信用修复要准备哪些材料", "申请信用修复"]
