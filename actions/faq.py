@@ -73,7 +73,7 @@ class ActionAfterFaq(Action):
 
 
 class ActionStartThatService(Action):
-    """"那我现在就申请": the service of the last FAQ answer; without one, what can be started.
+    """ "那我现在就申请": the service of the last FAQ answer; without one, what can be started.
 
     The generated rules start the form named by ``service_to_start`` (actions/flows/generate.py)."""
 

@@ -72,9 +72,7 @@ def healthy(url: str) -> bool:
 
 def start(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     log = (WORK / f"{name}.log").open("ab")
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -173,7 +171,11 @@ def main() -> int:
         print(
             f"round {i + 1} archive {'on ' if r.archive else 'off'}: {r.rate:5.1f} messages/s, p50 {r.p50:6.1f} ms,"
             f" p95 {r.p95:6.1f} ms, CPU per turn: Rasa {r.rasa_cpu_ms:5.1f} ms, archiver {r.archiver_cpu_ms:4.1f} ms"
-            + (f"; {r.archived_events} events archived, caught up {r.catch_up_s:.1f} s after the run" if r.archive else ""),
+            + (
+                f"; {r.archived_events} events archived, caught up {r.catch_up_s:.1f} s after the run"
+                if r.archive
+                else ""
+            ),
             flush=True,
         )
     on = [r for r in rounds if r.archive]

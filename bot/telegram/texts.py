@@ -5,12 +5,7 @@ from __future__ import annotations
 from bot.texts import EVIDENCE_HINT, SERVICES
 
 WELCOME = "您好！我是“信用中国（吉林市）”信用服务助手，可以帮您查询信用状况、办理异议、信用修复等业务。"
-HELP = (
-    SERVICES
-    + "\n\n"
-    + "命令：/start 主菜单　/help 帮助　/cancel 取消当前办理\n"
-    + EVIDENCE_HINT
-)
+HELP = SERVICES + "\n\n" + "命令：/start 主菜单　/help 帮助　/cancel 取消当前办理\n" + EVIDENCE_HINT
 CANCELLED = "已取消当前办理。"
 CHOSEN = "您选择了：{title}"
 BUTTON_EXPIRED = "这个按钮已失效，请重新发送您的问题或输入 /start 回到主菜单。"

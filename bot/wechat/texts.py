@@ -5,12 +5,7 @@ from __future__ import annotations
 from bot.texts import EVIDENCE_HINT, SERVICES
 
 WELCOME = "您好！欢迎关注“信用中国（吉林市）”。我是信用服务助手，可以帮您查信用、办业务。"
-HELP = (
-    SERVICES
-    + "\n\n"
-    + "点击下方菜单“查信用”“办业务”“我的申请”，或直接发文字、语音给我。\n"
-    + EVIDENCE_HINT
-)
+HELP = SERVICES + "\n\n" + "点击下方菜单“查信用”“办业务”“我的申请”，或直接发文字、语音给我。\n" + EVIDENCE_HINT
 CHOOSE = "请选择："
 NUMBERED_HINT = "请回复数字选择："
 CHOICE_EXPIRED = "这个选项已失效，请重新发送您的问题。"

@@ -71,4 +71,3 @@ class HandoffDetail(HandoffView):
 class RelayAnswer(ResponseModel):
     relayed: bool = Field(description="the message went to the staff member holding the conversation")
     handoff_id: int | None
-

@@ -86,7 +86,9 @@ def test_inside_a_form_the_answer_comes_alone_and_the_form_goes_on(chat: Chat, b
     faq = next(i for i in flows.INTERRUPTIONS if i.intent == "faq")
     assert (faq.action, faq.mode) == ("utter_faq", "continue")  # the rules inside every form: answer, go on
     backend.bind(chat.sender_id, FILER)
-    chat.start_form("registration_form", f"自愿注册 {FILER}", "voluntary_registration", {"uscc": FILER}, {"uscc": FILER})
+    chat.start_form(
+        "registration_form", f"自愿注册 {FILER}", "voluntary_registration", {"uscc": FILER}, {"uscc": FILER}
+    )
     assert chat.requested == "info_category"
     turn = ask_faq(chat, "承诺有哪些类型", "commitment_types")
     assert turn.messages == [] and turn.events == []
@@ -200,7 +202,9 @@ def test_nothing_is_offered_without_a_query_or_when_the_message_names_the_entity
     chat.run("action_cancel")
     chat.apply([{"event": "active_loop", "name": None}])
     query(chat)
-    turn = chat.start_form("objection_form", "给吉林市公共资源交易中心提异议", "file_objection", {"org_name": "吉林市公共资源交易中心"})
+    turn = chat.start_form(
+        "objection_form", "给吉林市公共资源交易中心提异议", "file_objection", {"org_name": "吉林市公共资源交易中心"}
+    )
     assert "为「" not in turn.text
 
 
@@ -236,6 +240,8 @@ def test_the_offer_is_made_once_per_flow(chat: Chat) -> None:
         ("嗯？", "inform", {}, None),
     ],
 )
-def test_replies_to_the_offer(chat: Chat, text: str, intent: str, entities: dict[str, str], expected: bool | None) -> None:
+def test_replies_to_the_offer(
+    chat: Chat, text: str, intent: str, entities: dict[str, str], expected: bool | None
+) -> None:
     chat.user(text, intent, entities)
     assert reply_to_offer(chat.tracker()) is expected

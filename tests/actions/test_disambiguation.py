@@ -24,8 +24,13 @@ DOMAIN = Domain.load(str(ROOT / "domain")).merge(Domain.from_dict({"intents": ["
 WAYS_OUT = [{"title": "都不是，查看全部服务", "payload": "/help"}, {"title": "转人工", "payload": "/human_handoff"}]
 
 
-def unclear(chat: Chat, text: str, ranking: list[tuple[str, float]], entities: dict[str, str] | None = None,
-            faq_topic: str | None = None) -> Turn:
+def unclear(
+    chat: Chat,
+    text: str,
+    ranking: list[tuple[str, float]],
+    entities: dict[str, str] | None = None,
+    faq_topic: str | None = None,
+) -> Turn:
     """A message the FallbackClassifier turned into nlu_fallback (its ranking first), answered by action_clarify."""
     chat.user(text, "nlu_fallback", entities)
     chat.latest_message["intent"] = {"name": "nlu_fallback", "confidence": 0.55}
@@ -63,7 +68,12 @@ def test_a_close_third_is_offered_too(chat: Chat) -> None:
         [("request_credit_report", 0.34), ("apply_repair", 0.31), ("faq", 0.25), ("greet", 0.05)],
         faq_topic="credit_report_use",
     )
-    assert [b["title"] for b in turn.buttons] == ["出具信用报告", "申请信用修复", "信用报告有什么用", *[w["title"] for w in WAYS_OUT]]
+    assert [b["title"] for b in turn.buttons] == [
+        "出具信用报告",
+        "申请信用修复",
+        "信用报告有什么用",
+        *[w["title"] for w in WAYS_OUT],
+    ]
 
 
 def test_intents_that_ask_for_nothing_are_not_offered(chat: Chat) -> None:
@@ -80,7 +90,10 @@ def test_nothing_usable_falls_back_to_the_menu(chat: Chat) -> None:
 def test_a_turn_no_rule_covers_gets_the_menu_not_a_guess(chat: Chat) -> None:
     """Core fallback: the NLU was sure, the dialogue had no rule; the intent ranking says nothing then."""
     chat.user("好", "affirm")
-    chat.latest_message["intent_ranking"] = [{"name": "affirm", "confidence": 0.9}, {"name": "apply_repair", "confidence": 0.1}]
+    chat.latest_message["intent_ranking"] = [
+        {"name": "affirm", "confidence": 0.9},
+        {"name": "apply_repair", "confidence": 0.1},
+    ]
     turn = chat.run("action_clarify")
     assert turn.text.startswith("抱歉，我没太明白您的意思") and "/apply_repair" not in turn.payloads()
 
@@ -102,7 +115,11 @@ def test_a_tapped_service_continues_with_the_code_of_the_message(chat: Chat, bac
 
 def test_a_tapped_query_carries_the_name(chat: Chat) -> None:
     turn = unclear(
-        chat, "江城建材咋样", [("query_credit", 0.45), ("faq", 0.40)], {"org_name": "江城建材"}, faq_topic="evaluation_grades"
+        chat,
+        "江城建材咋样",
+        [("query_credit", 0.45), ("faq", 0.40)],
+        {"org_name": "江城建材"},
+        faq_topic="evaluation_grades",
     )
     assert tap(turn.buttons[0]["payload"]) == ("query_credit", {"org_name": "江城建材"})
     assert turn.buttons[1]["title"] == "企业信用风险分几类"

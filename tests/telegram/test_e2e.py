@@ -45,7 +45,9 @@ AVOIDED = ("取消", "转人工", "不", "否", "再看")
 def rasa_stack(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real assistant (tests/support/rasa_stack.py) behind the bridge; yields Rasa's URL."""
     tmp = tmp_path_factory.mktemp("rasa")
-    with shared_rasa_stack(tmp, backend.url, ASSISTANT_TOKEN, {"ASSISTANT_CHANNEL_SECRET_TG": TG_SECRET}, REDIS_DB) as url:
+    with shared_rasa_stack(
+        tmp, backend.url, ASSISTANT_TOKEN, {"ASSISTANT_CHANNEL_SECRET_TG": TG_SECRET}, REDIS_DB
+    ) as url:
         yield url
 
 
