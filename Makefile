@@ -51,7 +51,8 @@ $(RASA_VENV)/.installed: pyproject.toml
 # suites that need the model. A training alone leaves about a quarter of two cores idle, and the suites are alone
 # on their databases, Redis databases and ports (free ports), so neither line waits for the other. Each line's
 # output is printed when it ends. On the machine of 30 Nov 2026 (a fresh clone, `CI=true bash .ci/run`): one after
-# the other, more than 102 minutes (test-retrain unfinished, test-cluster not reached); side by side, 61 minutes.
+# the other, more than 102 minutes (test-retrain unfinished, test-cluster not reached); side by side, 61 minutes; on
+# the slower machine of that evening, 82 minutes (training 37, test-retrain 39 of them: the longest line).
 test: install lint validate ## run every test suite (README: the test command)
 	$(MAKE) --no-print-directory -j2 --output-sync=target $(MODEL) test-without-model
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-retrain test-with-model
