@@ -210,13 +210,13 @@ class GuardedInput(InputChannel):
             await on_new_message(message)
         except asyncio.CancelledError:
             log.error("%s channel: the turn of %s was cancelled (timeout)", self.name(), turn.sender)
-            return visible([], turn.sender)
         except Exception:
-            # The turn's answers may already be collected, but the conversation did not keep the turn (e.g. its
-            # store could not be written): answering them would tell the user what the assistant will not remember.
             log.exception("%s channel: the turn of %s failed", self.name(), turn.sender)
-            return visible([], turn.sender)
-        return visible(collector.messages, turn.sender)
+        else:
+            return visible(collector.messages, turn.sender)
+        # The failed turn's answers may already be collected, but the conversation did not keep the turn (e.g. its
+        # store could not be written): answering them would tell the user what the assistant will not remember.
+        return visible([], turn.sender)
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         ordered = in_arrival_order(on_new_message)

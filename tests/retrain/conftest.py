@@ -52,10 +52,13 @@ class Retrained:
     taught: Outcome  # TAUGHT, annotated into the copy before the training
 
 
+_NOT_DATA = shutil.ignore_patterns("*.py", "__pycache__")
+
+
 def left_out(folder: str, names: list[str]) -> set[str]:
     """What the copy leaves out: Python files, and the held-out sets besides HELD_OUT."""
-    skipped = set(shutil.ignore_patterns("*.py", "__pycache__")(folder, names))
-    return skipped | {n for n in names if n.startswith("eval_") and n.endswith(".yml") and n not in HELD_OUT}
+    held_out_elsewhere = {n for n in names if n.startswith("eval_") and n.endswith(".yml") and n not in HELD_OUT}
+    return set(_NOT_DATA(folder, names)) | held_out_elsewhere
 
 
 def copy_training_inputs(target: Path) -> Path:
