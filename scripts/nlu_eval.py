@@ -11,7 +11,9 @@ F1 per type (an entity is correct when type and canonical value match); then the
 sets together (per intent, per entity, the most frequent confusions, the errors). The goals of
 issue 13: intent accuracy ≥ 0.96 on each set, ``uscc`` and ``application_id`` F1 = 1.0, ``org_name``
 F1 ≥ 0.90 (all sets together). With ``--check`` the exit status is 1 when a set's intent accuracy is
-below the bar (``--min-intent-accuracy``, default the goal) or a code's F1 below 1.0.
+below the bar (``--min-intent-accuracy``, default the goal) or a code's F1 below 1.0. ``--stories DIR`` also runs
+the test stories with the model already loaded (Rasa's own ``rasa test core``, reports in ``--stories-out``), and
+``--check`` then fails on a failed story: one model load instead of two (about a minute each on a slow machine).
 
 The sets (every tests/nlu/eval_*.yml): eval_intents.yml and eval_faq.yml, written intent by intent,
 eval_personas.yml, written persona by persona, and eval_scenarios.yml, written scenario by scenario from the
@@ -100,8 +102,11 @@ def _quiet() -> None:
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     warnings.filterwarnings("ignore")
     import jieba
+    import structlog
 
     jieba.setLogLevel(logging.ERROR)
+    # Rasa's structured log (the rule policy's states at every prediction of the test stories): warnings only.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     for name in ("rasa", "tensorflow", "absl"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -144,19 +149,23 @@ def load_examples(paths: list[Path]) -> list[Example]:
     return examples
 
 
-def predict(model_path: Path, texts: list[str]) -> tuple[list[Prediction], float, float]:
-    """Parse ``texts`` with the model; returns predictions, load seconds and parse seconds."""
+def load_agent(model_path: Path) -> Any:
+    """The Rasa agent of ``model_path`` (its NLU graph for the sets, its policies for the test stories)."""
     from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+    if agent.processor is None:
+        raise SystemExit(f"could not load a model from {model_path}")
+    return agent
+
+
+def parse_all(agent: Any, texts: list[str]) -> list[Prediction]:
+    """Parse ``texts`` in batches through the agent's NLU graph."""
     from rasa.core.channels.channel import UserMessage
     from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    started = time.perf_counter()
-    agent = Agent.load(str(model_path))
     processor = agent.processor
-    if processor is None:
-        raise SystemExit(f"could not load a model from {model_path}")
-    loaded = time.perf_counter()
     target = processor.model_metadata.nlu_target
     tracker = DialogueStateTracker("nlu_eval", [])
     predictions: list[Prediction] = []
@@ -167,7 +176,22 @@ def predict(model_path: Path, texts: list[str]) -> tuple[list[Prediction], float
         )
         for message in results[target]:
             predictions.append(_prediction(message.as_dict(only_output_properties=True)))
-    return predictions, loaded - started, time.perf_counter() - loaded
+    return predictions
+
+
+def test_stories(agent: Any, stories: Path, out: Path) -> tuple[int, int]:
+    """``rasa test core`` with the agent already loaded (one model load for the sets and the stories): writes
+    ``story_report.json`` and ``failed_test_stories.yml`` to ``out``; returns (stories, failed)."""
+    import asyncio
+
+    from rasa.core.test import test
+
+    out.mkdir(parents=True, exist_ok=True)
+    asyncio.run(test(str(stories), agent, out_directory=str(out), disable_plotting=True))
+    report = json.loads((out / "story_report.json").read_text(encoding="utf-8"))
+    conversations = report.get("conversation_accuracy") or {}
+    total = int(conversations.get("total", 0))
+    return total, total - int(conversations.get("correct", 0))
 
 
 def _prediction(parse: dict[str, Any]) -> Prediction:
@@ -479,6 +503,14 @@ def main(argv: list[str] | None = None) -> int:
         help="the intent-accuracy bars of --check: BAR for each set, SET=BAR for one set (e.g. 0.90 eval_scenarios.yml=0.87;"
         " default the goal; CI uses regression floors below the goal until it is met)",
     )
+    parser.add_argument(
+        "--stories",
+        type=Path,
+        help="also run these test stories (`rasa test core`) with the same loaded model; --check fails on a failed story",
+    )
+    parser.add_argument(
+        "--stories-out", type=Path, default=ROOT / "results/core", help="where the stories' reports go (results/core)"
+    )
     args = parser.parse_args(argv)
     if args.write_cv_config:
         write_cv_config(ROOT / "config.yml", args.write_cv_config, args.cv_epochs)
@@ -492,7 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(ROOT)  # the JiebaTokenizer and custom components resolve paths from the project root
     model = args.model or newest_model(args.models_dir)
     examples = load_examples(args.data)
-    predictions, load_s, parse_s = predict(model, [ex.text for ex in examples])
+    started = time.perf_counter()
+    agent = load_agent(model)
+    loaded = time.perf_counter()
+    predictions = parse_all(agent, [ex.text for ex in examples])
+    load_s, parse_s = loaded - started, time.perf_counter() - loaded
     report = evaluate(examples, predictions)
     sets = per_set(examples, predictions)
     sets["(all sets)"] = set_summary(report.figures)
@@ -507,11 +543,19 @@ def main(argv: list[str] | None = None) -> int:
         payload = {**report.figures, "intent_errors": report.errors}
         args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
     print("\ngoals: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+    if args.stories:
+        stories, failed_stories = test_stories(agent, args.stories, args.stories_out)
+        print(
+            f"test stories ({args.stories}): {stories - failed_stories}/{stories} passed; reports in {args.stories_out}"
+        )
+        if failed_stories or not stories:
+            failed.append(f"{failed_stories} of {stories} test stories failed ({args.stories_out})")
     if args.check and args.min_intent_accuracy:
         named = "".join(f", {name} ≥ {bar}" for name, bar in bars.items() if name)
+        stories = ", every test story" if args.stories else ""
         print(
-            f"check: intent accuracy ≥ {bars['']} on each set{named}, uscc and application_id F1 = 1.0 → "
-            + ("FAILED" if failed else "ok")
+            f"check: intent accuracy ≥ {bars['']} on each set{named}, uscc and application_id F1 = 1.0{stories} → "
+            + ("FAILED: " + "; ".join(failed) if failed else "ok")
         )
     return 1 if args.check and failed else 0
 

@@ -18,11 +18,11 @@ PARSE = """
 import json, sys
 from pathlib import Path
 sys.path.insert(0, "scripts")
-from nlu_eval import _quiet, predict
+from nlu_eval import _quiet, load_agent, parse_all
 _quiet()
 text = sys.argv[1]
 for model in sys.argv[2:]:
-    [prediction], _, _ = predict(Path(model), [text])
+    [prediction] = parse_all(load_agent(Path(model)), [text])
     print(json.dumps({"model": model, "intent": prediction.intent, "raw": prediction.raw_intent,
                       "confidence": prediction.confidence}))
 """
