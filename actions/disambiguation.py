@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from actions import flows, texts
-from actions.entity_names import named_alone
 from actions.faq import FAQ_INTENT, faq_payload, selected_topic
 from actions.flows.labels import faq_title, intent_title
+from credit_backend.rules.org_names import named_alone
 
 FALLBACK_INTENT = "nlu_fallback"
 QUERY_INTENT = "query_credit"

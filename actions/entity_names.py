@@ -17,49 +17,7 @@ from rasa_sdk import Tracker
 
 from actions.backend import CreditBackend
 from actions.messages import entity_buttons
-from credit_backend.rules.org_names import (
-    clean_name,
-    ends_like_a_name,
-    is_bare_kind,
-    is_ordinary_word,
-    merge_name_spans,
-    names_match,
-)
-
-# Words that make a message more than a name: a request around it, a question, a greeting.
-SERVICE_WORDS = (
-    "查询", "查一下", "查查", "帮我", "请帮", "麻烦", "我要", "我想", "想查", "信用", "报告", "修复", "异议", "申请",
-    "办理", "订阅", "退订", "核验", "记录", "处罚", "怎么", "如何", "什么", "有没有", "是不是", "能不能", "吗", "呢",
-    "谢谢", "你好", "您好",
-)  # fmt: skip
-# Ways of introducing a name in an answer: "是…", "就是…", "叫…", "名称是…".
-ANSWER_LEADS = ("主体名称是", "名称是", "单位是", "公司是", "我们是", "我是", "就是", "叫做", "是", "叫")
-MIN_NAME_LENGTH = 2
-
-
-def bare_name(text: str) -> str | None:
-    """The message as a name when it is nothing but one (an answer to "which entity?"), else None."""
-    name = clean_name(text)
-    for lead in ANSWER_LEADS:
-        if name.startswith(lead) and len(name) - len(lead) >= MIN_NAME_LENGTH:
-            name = clean_name(name[len(lead) :])
-            break
-    if len(name) < MIN_NAME_LENGTH or any(word in name for word in SERVICE_WORDS):
-        return None
-    if any(not (ch.isalnum() or ch in "()（）·-") for ch in name):  # punctuation inside: a sentence, not a name
-        return None
-    return name
-
-
-def named_alone(text: str, entities: Sequence[dict[str, Any]]) -> str | None:
-    """The organisation a message names when it says nothing else, outside any form: a bare name the NLU tagged
-    whole, or one that ends like a name (…有限公司, …合作社, …饺子馆); None for anything else (嗯嗯, 江城建材咋样,
-    a kind alone, a place, a nickname)."""
-    name = bare_name(text)
-    if name is None or is_ordinary_word(name) or is_bare_kind(name):
-        return None
-    tagged = {clean_name(str(e.get("value") or "")) for e in entities if e.get("entity") == "org_name"}
-    return name if name in tagged or ends_like_a_name(name) else None
+from credit_backend.rules.org_names import bare_name, clean_name, is_ordinary_word, merge_name_spans, names_match
 
 
 def message_names(text: str, entities: Sequence[dict[str, Any]]) -> list[str]:

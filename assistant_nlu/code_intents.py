@@ -56,12 +56,15 @@ class CodeIntents(ProjectComponent):
             intent = (message.get(INTENT) or {}).get("name")
             types = {str(e.get(ENTITY_ATTRIBUTE_TYPE)) for e in message.get(ENTITIES) or []}
             settled = settled_intent(intent, types)
-            if settled is None:
-                continue
-            message.set(INTENT, {"name": settled, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
-            ranking = message.get(INTENT_RANKING_KEY) or []
-            kept = [item for item in ranking if item.get("name") not in (settled, DEFAULT_NLU_FALLBACK_INTENT_NAME)]
-            message.set(
-                INTENT_RANKING_KEY, [{"name": settled, PREDICTED_CONFIDENCE_KEY: 1.0}, *kept], add_to_output=True
-            )
+            if settled is not None:
+                settle(message, settled)
         return messages
+
+
+def settle(message: Message, intent: str) -> None:
+    """Gives ``message`` the intent a rule settled, with full confidence, first in its ranking (the classifiers'
+    other intents after it, in their order; no nlu_fallback)."""
+    message.set(INTENT, {"name": intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
+    ranking = message.get(INTENT_RANKING_KEY) or []
+    kept = [item for item in ranking if item.get("name") not in (intent, DEFAULT_NLU_FALLBACK_INTENT_NAME)]
+    message.set(INTENT_RANKING_KEY, [{"name": intent, PREDICTED_CONFIDENCE_KEY: 1.0}, *kept], add_to_output=True)

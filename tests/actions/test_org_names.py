@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions.entity_names import bare_name, exact_choice
+from actions.entity_names import exact_choice
 from assistant_nlu.canonical import canonicalize_entities
-from credit_backend.rules.org_names import merge_name_spans
+from credit_backend.rules.org_names import bare_name, merge_name_spans
 from tests.actions.flows import FILER
 from tests.actions.harness import BackendProcess, Chat
 from tests.support.processes import ROOT

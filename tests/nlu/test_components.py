@@ -17,6 +17,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from assistant_nlu.canonical import EntityCanonicalizer
 from assistant_nlu.code_intents import CodeIntents
 from assistant_nlu.codes import canonical_application_id, find_code_spans, is_resident_id_number
+from assistant_nlu.name_answers import NameAnswers
 from assistant_nlu.normalizer import UNMASKED_TEXT, TextNormalizer
 from assistant_nlu.text import TYPO_FIXES, normalize_text
 from credit_backend.rules.uscc import make_uscc, validate_uscc
@@ -424,11 +425,13 @@ def test_a_code_typed_in_groups_is_never_read_as_a_verification_code(canonicaliz
 # --------------------------------------------------------------------------- intents the codes settle
 
 
-def _classified(intent: str, ranking: list[tuple[str, float]], entities: list[dict[str, Any]]) -> Message:
+def _classified(
+    intent: str, ranking: list[tuple[str, float]], entities: list[dict[str, Any]], text: str = "…"
+) -> Message:
     """A message as the FallbackClassifier leaves it."""
     return Message(
         data={
-            TEXT: "…",
+            TEXT: text,
             INTENT: {"name": intent, "confidence": ranking[0][1] if ranking else 0.0},
             INTENT_RANKING_KEY: [{"name": name, "confidence": confidence} for name, confidence in ranking],
             ENTITIES: entities,
@@ -463,3 +466,49 @@ def test_other_messages_keep_the_classifiers_intent(canonicalizer: EntityCanonic
     CodeIntents({}).process([message])
     assert message.get(INTENT)["name"] == intent
     assert [item["name"] for item in message.get(INTENT_RANKING_KEY)] == [intent, "verify_report"]
+
+
+def _org(text: str, name: str) -> dict[str, Any]:
+    """An org_name entity for ``name`` inside ``text``."""
+    start = text.index(name)
+    return {"entity": "org_name", "value": name, "start": start, "end": start + len(name)}
+
+
+@pytest.mark.parametrize(
+    ("text", "tagged"),
+    [
+        ("磐石市明城镇中心卫生院", None),  # untagged, but it ends like a name
+        ("「永吉县老周家粉坊」", "永吉县老周家粉坊"),
+        ("是鑫源通物流", "鑫源通物流"),
+        ("龙潭区金珠花卉经销处 ", "龙潭区金珠花卉经销处"),
+    ],
+)
+def test_a_name_alone_the_classifiers_were_unsure_of_answers_which_entity(text: str, tagged: str | None) -> None:
+    """The form takes it (inform) instead of asking what was meant; the classifiers' ranking follows."""
+    entities = [_org(text, tagged)] if tagged else []
+    ranking = [("nlu_fallback", 0.55), ("query_credit", 0.4), ("inform", 0.35)]
+    message = _classified("nlu_fallback", ranking, entities, text)
+    NameAnswers({}).process([message])
+    assert message.get(INTENT) == {"name": "inform", "confidence": 1.0}
+    assert [item["name"] for item in message.get(INTENT_RANKING_KEY)] == ["inform", "query_credit"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "tagged"),
+    [
+        ("query_credit", "鑫源通物流", "鑫源通物流"),  # the classifiers were sure: their intent stands
+        ("nlu_fallback", "嗯嗯", None),
+        ("nlu_fallback", "合作社", "合作社"),  # a kind, not which one
+        ("nlu_fallback", "长春", "长春"),  # a place
+        ("nlu_fallback", "老周", "老周"),  # a person
+        ("nlu_fallback", "查一下鑫源通物流", "鑫源通物流"),  # a request around the name
+        ("nlu_fallback", "叫鑫源通物流，昌邑区的", "鑫源通物流"),  # more than the name
+        ("nlu_fallback", "鑫源通", None),  # neither tagged nor ending like a name
+    ],
+)
+def test_other_messages_keep_their_intent(intent: str, text: str, tagged: str | None) -> None:
+    ranking = [(intent, 0.6), ("inform", 0.3)]
+    message = _classified(intent, ranking, [_org(text, tagged)] if tagged else [], text)
+    NameAnswers({}).process([message])
+    assert message.get(INTENT)["name"] == intent
+    assert [item["name"] for item in message.get(INTENT_RANKING_KEY)] == [intent, "inform"]
