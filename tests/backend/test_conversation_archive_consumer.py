@@ -4,7 +4,6 @@ port (restarted by the test) and Redis database 12."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -22,7 +21,8 @@ from credit_backend.archive.__main__ import main as archive_main
 from credit_backend.models import ConversationEvent, ConversationMessage
 from credit_backend.settings import get_settings
 from tests.backend.test_conversation_archive_scripts import REDIS_DB, Script, archiver, push
-from tests.support.processes import Process, free_port, wait_until
+from tests.support.processes import wait_until
+from tests.support.redis_server import RedisServer, redis_server
 
 NOW = datetime(2026, 11, 29, 6, 0, tzinfo=timezone.utc)
 pytest_plugins = ["tests.backend.test_conversation_archive_scripts"]  # red, stream
@@ -37,45 +37,11 @@ def archived_events() -> int:
         return s.scalar(select(func.count()).select_from(ConversationEvent)) or 0
 
 
-class RedisServer:
-    """A redis-server without persistence on a fixed free port, which the test can stop and start again."""
-
-    def __init__(self, workdir: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.fail("redis-server is needed on PATH (the CI image has it)")
-        self.port, self.workdir = free_port(), workdir
-        self.command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.process: Process | None = None
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=10)
-
-    def start(self) -> None:
-        self.process = Process("redis", [*self.command, "--dir", str(self.workdir)], {}, self.workdir).start()
-
-        def up() -> bool:
-            try:
-                return bool(self.client().ping())
-            except redis.ConnectionError:
-                return False
-
-        wait_until(up, 20, "redis-server")
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.stop()
-            self.process = None
-
-
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
+    """Without persistence: the test stops it and starts it again empty."""
+    with redis_server(tmp_path, "--appendonly", "no") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_the_consumer_carries_on_after_redis_restarts(session, own_redis: RedisServer):

@@ -6,7 +6,6 @@ The password test runs a Redis of its own (``redis-server`` on a free port, with
 from __future__ import annotations
 
 import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from assistant_core.lock_store import OrderedRedisLockStore
 from assistant_core.tracker_store import EventLogRedisTrackerStore
 from bot import runner
 from tests.core.support import ROOT, run
-from tests.support.processes import Process, free_port, wait_until
+from tests.support.redis_server import RedisServer, redis_server
 
 ENDPOINTS = str(ROOT / "endpoints.yml")
 LOCAL_ENDPOINTS = str(ROOT / "endpoints.local.yml")
@@ -55,31 +54,15 @@ def test_an_empty_redis_password_means_none(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.fixture
-def redis_with_password(tmp_path: Path) -> Iterator[tuple[int, str]]:
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.fail("redis-server is needed on PATH (the CI image has it)")
-    port, password = free_port(), secrets.token_urlsafe(16)
-    command = [server, "--port", str(port), "--bind", "127.0.0.1", "--requirepass", password, "--save", ""]
-    process = Process("redis", [*command, "--appendonly", "no", "--dir", str(tmp_path)], {}, tmp_path).start()
-
-    def up() -> bool:
-        try:
-            return bool(redis.Redis(port=port, password=password).ping())
-        except redis.ConnectionError:
-            return False
-
-    try:
-        wait_until(up, 20, "the password-protected redis-server")
-        yield port, password
-    finally:
-        process.stop()
+def redis_with_password(tmp_path: Path) -> Iterator[RedisServer]:
+    with redis_server(tmp_path, "--appendonly", "no", password=secrets.token_urlsafe(16)) as server:
+        yield server
 
 
 def test_tracker_and_lock_store_use_the_redis_password(
-    monkeypatch: pytest.MonkeyPatch, redis_with_password: tuple[int, str]
+    monkeypatch: pytest.MonkeyPatch, redis_with_password: RedisServer
 ) -> None:
-    port, password = redis_with_password
+    port, password = redis_with_password.port, str(redis_with_password.password)
     env = {"RASA_REDIS_PORT": str(port), "RASA_REDIS_DB": "0", "RASA_REDIS_PASSWORD": password}
     domain = Domain.load(str(ROOT / "domain"))
     tracker_store = TrackerStore.create(read(ENDPOINTS, "tracker_store", monkeypatch, **env), domain)

@@ -7,10 +7,8 @@ Needs Redis at 127.0.0.1:6379 (database 6 is flushed) and the trained model (``m
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +33,7 @@ from assistant_core import rasa_compat
 from assistant_core.channels import TRY_AGAIN, DevRestInput, Turn
 from assistant_core.tracker_store import EventLogRedisTrackerStore, install
 from tests.core.support import REDIS_DB, ROOT, converse, run
-from tests.support.processes import Process, free_port, wait_until
+from tests.support.redis_server import RedisServer, redis_server
 
 # Turns that need no action server: greeting, two policy questions, thanks, a new session, goodbye.
 SCRIPT = ["你好", "信用修复需要多长时间", "什么是严重失信主体名单", "谢谢", "/session_start", "你好", "再见"]
@@ -261,41 +259,11 @@ def test_an_event_broker_gets_the_masked_events(
 
 
 # -- Redis failing under a turn ---------------------------------------------------------------------------------
-@dataclass
-class OwnRedis:
-    """A redis-server of one test's own (append-only, every write on disk, as deployed): the test makes it fail."""
-
-    process: Process
-    port: int
-
-    @property
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port)
-
-    def start(self) -> None:
-        self.process.start()
-        wait_until(self.up, 20, "the test's redis-server")
-
-    def up(self) -> bool:
-        try:
-            return bool(self.client.ping())
-        except redis.ConnectionError:
-            return False
-
-
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.fail("redis-server is needed on PATH (the CI image has it)")
-    port = free_port()
-    command = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)]
-    own = OwnRedis(Process("redis", [*command, "--appendonly", "yes", "--appendfsync", "always"], {}, tmp_path), port)
-    own.start()
-    try:
-        yield own
-    finally:
-        own.process.stop()
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """Append-only, every write on disk, as deployed: the test makes it fail."""
+    with redis_server(tmp_path, "--appendonly", "yes", "--appendfsync", "always") as server:
+        yield server
 
 
 @pytest.fixture
@@ -307,7 +275,7 @@ def turns_fail_with_their_store(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_turn_redis_cannot_read_or_store_is_answered_try_again_and_not_kept(
-    agent: Agent, own_redis: OwnRedis, turns_fail_with_their_store: None
+    agent: Agent, own_redis: RedisServer, turns_fail_with_their_store: None
 ) -> None:
     store = EventLogRedisTrackerStore(agent.domain, host="127.0.0.1", port=own_redis.port)
     # As the Rasa server builds it: Rasa wraps every tracker store in a FailSafeTrackerStore.
@@ -319,16 +287,16 @@ def test_a_turn_redis_cannot_read_or_store_is_answered_try_again_and_not_kept(
 
     assert say("你好") != [TRY_AGAIN]
     # Redis refuses writes (out of memory) but still reads: the turn runs and is answered, its save fails.
-    own_redis.client.config_set("maxmemory", "1")
+    own_redis.client().config_set("maxmemory", "1")
     assert say("信用修复需要多长时间") == [TRY_AGAIN]
-    own_redis.client.config_set("maxmemory", "0")
+    own_redis.client().config_set("maxmemory", "0")
     # Redis is gone (a crash): the conversation cannot even be read.
-    own_redis.process.stop(signal.SIGKILL)
+    own_redis.stop(signal.SIGKILL)
     assert say("什么是严重失信主体名单") == [TRY_AGAIN]
     own_redis.start()
 
     # Back: the conversation goes on where it was, in its one session, with the answered turns only.
     assert say("谢谢") != [TRY_AGAIN]
-    stored = [json.loads(raw) for raw in own_redis.client.lrange(store.events_key(sender), 0, -1)]
+    stored = [json.loads(raw) for raw in own_redis.client().lrange(store.events_key(sender), 0, -1)]
     assert [e["text"] for e in stored if e["event"] == "user"] == ["你好", "谢谢"]
     assert [e for e in stored if e["event"] == "action" and e["name"] == "action_session_start"] == [stored[0]]
