@@ -12,21 +12,13 @@ patterns). Nothing here is trained: the rule applies to any model whose pipeline
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import (
-    ENTITIES,
-    ENTITY_ATTRIBUTE_TYPE,
-    INTENT,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
-)
+from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_TYPE
 from rasa.shared.nlu.training_data.message import Message
 
 from assistant_nlu.codes import REPORT_NO, VERIFICATION_CODE
-from assistant_nlu.component import ProjectComponent
+from assistant_nlu.intent_rules import IntentRule
 
 VERIFY_REPORT = "verify_report"
 FAQ = "faq"
@@ -42,29 +34,8 @@ def settled_intent(intent: str | None, entity_types: set[str]) -> str | None:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class CodeIntents(ProjectComponent):
+class CodeIntents(IntentRule):
     """Sets the intent a message's codes settle (see the module docstring)."""
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """No options."""
-        return {}
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Rewrites the intent of each message whose codes settle it; its ranking keeps the classifiers' order."""
-        for message in messages:
-            intent = (message.get(INTENT) or {}).get("name")
-            types = {str(e.get(ENTITY_ATTRIBUTE_TYPE)) for e in message.get(ENTITIES) or []}
-            settled = settled_intent(intent, types)
-            if settled is not None:
-                settle(message, settled)
-        return messages
-
-
-def settle(message: Message, intent: str) -> None:
-    """Gives ``message`` the intent a rule settled, with full confidence, first in its ranking (the classifiers'
-    other intents after it, in their order; no nlu_fallback)."""
-    message.set(INTENT, {"name": intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
-    ranking = message.get(INTENT_RANKING_KEY) or []
-    kept = [item for item in ranking if item.get("name") not in (intent, DEFAULT_NLU_FALLBACK_INTENT_NAME)]
-    message.set(INTENT_RANKING_KEY, [{"name": intent, PREDICTED_CONFIDENCE_KEY: 1.0}, *kept], add_to_output=True)
+    def settled(self, intent: str | None, message: Message) -> str | None:
+        return settled_intent(intent, {str(e.get(ENTITY_ATTRIBUTE_TYPE)) for e in message.get(ENTITIES) or []})

@@ -18,11 +18,10 @@ from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from assistant_nlu.code_intents import settle
-from assistant_nlu.component import ProjectComponent
+from assistant_nlu.intent_rules import IntentRule
 from credit_backend.rules.org_names import named_alone
 
 INFORM = "inform"
@@ -34,18 +33,9 @@ def answers_a_name(intent: str | None, text: str, entities: list[dict[str, Any]]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class NameAnswers(ProjectComponent):
-    """Sets ``inform`` on an unsure message that is nothing but a name (see the module docstring)."""
+class NameAnswers(IntentRule):
+    """Settles ``inform`` for an unsure message that is nothing but a name (see the module docstring)."""
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """No options."""
-        return {}
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Settles ``inform`` for each unsure message that names an organisation alone."""
-        for message in messages:
-            intent = (message.get(INTENT) or {}).get("name")
-            if answers_a_name(intent, str(message.get(TEXT) or ""), message.get(ENTITIES) or []):
-                settle(message, INFORM)
-        return messages
+    def settled(self, intent: str | None, message: Message) -> str | None:
+        entities = message.get(ENTITIES) or []
+        return INFORM if answers_a_name(intent, str(message.get(TEXT) or ""), entities) else None
