@@ -179,7 +179,7 @@ def parse_all(agent: Any, texts: list[str]) -> list[Prediction]:
     return predictions
 
 
-def test_stories(agent: Any, stories: Path, out: Path) -> tuple[int, int]:
+def run_stories(agent: Any, stories: Path, out: Path) -> tuple[int, int]:
     """``rasa test core`` with the agent already loaded (one model load for the sets and the stories): writes
     ``story_report.json`` and ``failed_test_stories.yml`` to ``out``; returns (stories, failed)."""
     import asyncio
@@ -544,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
     print("\ngoals: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     if args.stories:
-        stories, failed_stories = test_stories(agent, args.stories, args.stories_out)
+        stories, failed_stories = run_stories(agent, args.stories, args.stories_out)
         print(
             f"test stories ({args.stories}): {stories - failed_stories}/{stories} passed; reports in {args.stories_out}"
         )
@@ -552,9 +552,9 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(f"{failed_stories} of {stories} test stories failed ({args.stories_out})")
     if args.check and args.min_intent_accuracy:
         named = "".join(f", {name} ≥ {bar}" for name, bar in bars.items() if name)
-        stories = ", every test story" if args.stories else ""
+        every_story = ", every test story" if args.stories else ""
         print(
-            f"check: intent accuracy ≥ {bars['']} on each set{named}, uscc and application_id F1 = 1.0{stories} → "
+            f"check: intent accuracy ≥ {bars['']} on each set{named}, uscc and application_id F1 = 1.0{every_story} → "
             + ("FAILED: " + "; ".join(failed) if failed else "ok")
         )
     return 1 if args.check and failed else 0
