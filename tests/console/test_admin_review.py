@@ -91,6 +91,7 @@ def test_an_admin_reviews_and_annotates_a_conversation(
 
     # Changing the words, not only the marks, is refused and writes nothing.
     before = data_text(root)
+    assert PHONE not in before, "pick a PHONE no training file holds: the checks below look for it there"
     item.get_by_text("纠正并写入训练数据").click()
     item.get_by_label("正确的意图").select_option(INTENT)
     item.get_by_label("实体标注").fill(WITH_PHONE.replace("信用记录", "信用"))
