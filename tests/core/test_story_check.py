@@ -1,6 +1,7 @@
 """The test stories as `make test-rasa` and the retrain run them (scripts/nlu_eval.py ``run_stories``: Rasa's own story
 test, with the model the NLU evaluation loaded): a story the model does not follow is counted as failed and written to
-failed_test_stories.yml; the project's stories all pass."""
+failed_test_stories.yml. (The project's stories themselves run where they are checked: `make test-rasa`'s
+nlu_eval.py --stories --check, and the retrain's gate.)"""
 
 from __future__ import annotations
 
@@ -32,8 +33,3 @@ def test_a_story_the_model_does_not_follow_is_counted_failed(agent: Agent, tmp_p
     stories.write_text(WRONG, encoding="utf-8")
     assert run_stories(agent, stories, tmp_path / "out") == (2, 1)
     assert "a greeting answered with goodbye" in (tmp_path / "out" / "failed_test_stories.yml").read_text("utf-8")
-
-
-def test_the_projects_stories_pass(agent: Agent, tmp_path: Path) -> None:
-    total, failed = run_stories(agent, ROOT / "tests" / "stories", tmp_path)
-    assert total > 40 and failed == 0
