@@ -33,10 +33,14 @@ class IntentRule(ProjectComponent):
     def settled(self, intent: str | None, message: Message) -> str | None:
         raise NotImplementedError
 
+    def completed(self, message: Message) -> None:
+        """Adds what else a message whose intent was settled needs (nothing, unless a rule says so)."""
+
     def process(self, messages: list[Message]) -> list[Message]:
         """Rewrites the intent of each message the rule settles; its ranking keeps the classifiers' order."""
         for message in messages:
             settled = self.settled((message.get(INTENT) or {}).get("name"), message)
             if settled is not None:
                 settle(message, settled)
+                self.completed(message)
         return messages

@@ -2,9 +2,12 @@
 
 The classifiers are often unsure of a name typed alone (舒兰市法特镇中心卫生院, 「蛟河市老孙家豆腐坊」): it is no
 sentence they learned, and every name is new. The labelling rule (data/nlu/inform.yml) and the forms agree that a name
-alone informs the entity. When the classifiers were unsure (``nlu_fallback``), the intent becomes ``inform``: inside a
-form the form takes the name at once instead of asking what was meant; outside one the assistant offers the query of
-that name first (actions/disambiguation.py), as it did for the unsure message. A sure intent is left alone.
+alone informs the entity. When the classifiers were unsure (``nlu_fallback``), or sure of an intent that asks for
+nothing (世纪烧烤店 taken as out of scope, 疾病预防控制中心 as a no: a greeting, thanks, goodbye, yes, no or out of
+scope, which a message that is only a name cannot be) when the NLU also tagged the whole message as the name, the
+intent becomes ``inform``: inside a form the form takes the name at once instead of asking what was meant; outside one
+the name's query starts (data/rules/conversation.yml). An intent that asks for something (a query, a binding, …) is
+left alone.
 
 What counts as a name alone is the rule the actions apply (``named_alone`` in credit_backend/rules/org_names.py): no
 service word, no punctuation inside, not a kind, a place or a nickname, and a name the NLU tagged whole or one that ends
@@ -22,20 +25,53 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from assistant_nlu.intent_rules import IntentRule
-from credit_backend.rules.org_names import named_alone
+from credit_backend.rules.org_names import clean_name, named_alone
 
 INFORM = "inform"
+ORG_NAME = "org_name"
+
+
+#: Intents that ask for nothing, which a message that is only a name cannot be.
+ASKS_NOTHING = frozenset({"out_of_scope", "greet", "goodbye", "thank", "affirm", "deny"})
 
 
 def answers_a_name(intent: str | None, text: str, entities: list[dict[str, Any]]) -> bool:
-    """Whether an unsure message is nothing but an organisation's name."""
-    return intent == DEFAULT_NLU_FALLBACK_INTENT_NAME and named_alone(text, entities) is not None
+    """Whether a message that asks for nothing in particular is nothing but an organisation's name: for an unsure
+    message, by ``named_alone``; against a sure intent, only a name the NLU also tagged whole (给我推荐一家火锅店 ends
+    like a name and is no answer)."""
+    name = named_alone(text, entities)
+    if name is None:
+        return False
+    if intent == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+        return True
+    tagged = {clean_name(str(e.get("value") or "")) for e in entities if e.get("entity") == ORG_NAME}
+    return intent in ASKS_NOTHING and name in tagged
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class NameAnswers(IntentRule):
-    """Settles ``inform`` for an unsure message that is nothing but a name (see the module docstring)."""
+    """Settles ``inform`` for a message that is nothing but a name and asks for nothing else (module docstring)."""
 
     def settled(self, intent: str | None, message: Message) -> str | None:
         entities = message.get(ENTITIES) or []
         return INFORM if answers_a_name(intent, str(message.get(TEXT) or ""), entities) else None
+
+    def completed(self, message: Message) -> None:
+        """The whole message is the name: an ``org_name`` entity of it when the NLU tagged none (龙潭区孙姐饺子馆
+        ends like a name), so the forms and the query take it as typed."""
+        entities = message.get(ENTITIES) or []
+        if any(e.get("entity") == ORG_NAME for e in entities):
+            return
+        text = str(message.get(TEXT) or "")
+        name = named_alone(text, entities)
+        if name is None:
+            return
+        start = max(text.find(name), 0)
+        entity = {
+            "entity": ORG_NAME,
+            "value": name,
+            "start": start,
+            "end": start + len(name),
+            "extractor": type(self).__name__,
+        }
+        message.set(ENTITIES, [*entities, entity], add_to_output=True)

@@ -437,6 +437,8 @@ SERVICE_WORDS = (
 )  # fmt: skip
 # Ways of introducing a name in an answer: "是…", "就是…", "叫…", "名称是…".
 ANSWER_LEADS = ("主体名称是", "名称是", "单位是", "公司是", "我们是", "我是", "就是", "叫做", "是", "叫")
+# Ways of ending one: "我是江城建材的" (no registered name ends with 的).
+ANSWER_TAILS = ("的",)
 MIN_NAME_LENGTH = 2
 
 
@@ -447,6 +449,9 @@ def bare_name(text: str) -> str | None:
         if name.startswith(lead) and len(name) - len(lead) >= MIN_NAME_LENGTH:
             name = clean_name(name[len(lead) :])
             break
+    for tail in ANSWER_TAILS:
+        if name.endswith(tail) and len(name) - len(tail) >= MIN_NAME_LENGTH:
+            name = clean_name(name[: -len(tail)])
     if len(name) < MIN_NAME_LENGTH or any(word in name for word in SERVICE_WORDS):
         return None
     if any(not (ch.isalnum() or ch in "()（）·-") for ch in name):  # punctuation inside: a sentence, not a name

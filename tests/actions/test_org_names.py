@@ -166,6 +166,8 @@ def test_a_name_ends_with_its_legal_form() -> None:
 def test_a_message_that_is_only_a_name_is_the_name() -> None:
     assert bare_name(f" “{HUAPICHANG}” ") == HUAPICHANG
     assert bare_name(f"是{HUAPICHANG}") == HUAPICHANG
+    assert bare_name(f"我们是{HUAPICHANG}的") == HUAPICHANG
+    assert bare_name("江城建材的。") == "江城建材"
     assert bare_name(f"查询{HUAPICHANG}的信用") is None
     assert bare_name("怎么修复信用？") is None
 

@@ -481,6 +481,7 @@ def _org(text: str, name: str) -> dict[str, Any]:
         ("「永吉县老周家粉坊」", "永吉县老周家粉坊"),
         ("是鑫源通物流", "鑫源通物流"),
         ("龙潭区金珠花卉经销处 ", "龙潭区金珠花卉经销处"),
+        ("我们是鑫源通物流的", "鑫源通物流"),  # saying who they are
     ],
 )
 def test_a_name_alone_the_classifiers_were_unsure_of_answers_which_entity(text: str, tagged: str | None) -> None:
@@ -491,12 +492,36 @@ def test_a_name_alone_the_classifiers_were_unsure_of_answers_which_entity(text: 
     NameAnswers({}).process([message])
     assert message.get(INTENT) == {"name": "inform", "confidence": 1.0}
     assert [item["name"] for item in message.get(INTENT_RANKING_KEY)] == ["inform", "query_credit"]
+    # The whole message is the name, tagged or not: the query and the forms take it as typed.
+    assert [e["value"] for e in message.get(ENTITIES) if e["entity"] == "org_name"] == [tagged or text]
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [
+        ("out_of_scope", "世纪烧烤店"),
+        ("deny", "疾病预防控制中心"),
+        ("greet", "「永吉县老周家粉坊」"),
+        ("thank", "是鑫源通物流"),
+    ],
+)
+def test_a_name_alone_taken_for_a_message_that_asks_nothing_answers_which_entity(intent: str, text: str) -> None:
+    """Two demo names typed as a first message were taken for out of scope and for a no: a name is all they say."""
+    name = text.strip("「」").removeprefix("是")
+    message = _classified(intent, [(intent, 0.8), ("inform", 0.1)], [_org(text, name)], text)
+    NameAnswers({}).process([message])
+    assert message.get(INTENT) == {"name": "inform", "confidence": 1.0}
 
 
 @pytest.mark.parametrize(
     ("intent", "text", "tagged"),
     [
-        ("query_credit", "鑫源通物流", "鑫源通物流"),  # the classifiers were sure: their intent stands
+        ("query_credit", "鑫源通物流", "鑫源通物流"),  # the classifiers were sure of a request: it stands
+        ("bind_entity", "鑫源通物流", "鑫源通物流"),
+        ("out_of_scope", "买车票", None),  # sure of an intent that asks nothing, and no name
+        ("deny", "不是", None),
+        ("out_of_scope", "给我推荐一家火锅店", None),  # ends like a name, but the NLU tagged none
+        ("affirm", "嗯 行", None),
         ("nlu_fallback", "嗯嗯", None),
         ("nlu_fallback", "合作社", "合作社"),  # a kind, not which one
         ("nlu_fallback", "长春", "长春"),  # a place
