@@ -22,24 +22,28 @@ RETRY_WORDS = re.compile(r"重试|再试|重新提交|再提交|再交")
 NOTHING_PENDING = "好的。还有需要随时告诉我，也可以说“帮助”查看我能办的业务。"
 ALREADY_FILED = "这份申请已经提交过了，不会重复提交。提交结果如下：\n"
 
-MENU_TEXT = (
+SERVICES_TEXT = (
     "我是“信用中国（吉林市）”信用服务助手，可以帮您：\n"
     "· 查询任一主体的信用状况（名称或统一社会信用代码）\n"
     "· 验证企业身份后，办理自愿注册、信用承诺、异议申请、信用修复\n"
     "· 查询申请进度，出具和核验信用报告，订阅信用提醒\n"
-    "· 解答信用政策问题\n"
-    "请点击下方按钮，或直接告诉我您想办什么。"
+    "· 解答信用政策问题"
 )
+MENU_TEXT = SERVICES_TEXT + "\n请点击下方按钮，或直接告诉我您想办什么。"
 
 SUBMIT_QUESTION = "请问为哪个主体办理？请提供统一社会信用代码或名称。"
 
 
 def help_text(active_form: str | None) -> str:
-    """The main menu; inside a form, first say what is in progress."""
+    """The main menu; inside a form, what is in progress and how to go on, then the services (without buttons)."""
+    progress = in_progress_text(active_form)
+    return f"{progress}\n\n{SERVICES_TEXT}" if progress else MENU_TEXT
+
+
+def in_progress_text(active_form: str | None) -> str:
+    """What the form in progress is and how to go on with it, or leave it ("" outside a form)."""
     label = flows.label(active_form)
-    if label:
-        return f"您正在办理“{label}”。可以直接回答上面的问题继续，说“取消”退出，或说“转人工”。\n\n" + MENU_TEXT
-    return MENU_TEXT
+    return f"您正在办理“{label}”。可以直接回答上面的问题继续，说“取消”退出，或说“转人工”。" if label else ""
 
 
 class ActionShowHelp(Action):
@@ -57,8 +61,8 @@ class ActionShowHelp(Action):
 
 class ActionClarify(Action):
     """Fallback: when the NLU was unsure (nlu_fallback), outside a form, its best intents as buttons, and the query
-    of a name said alone first (actions/disambiguation.py); otherwise ask the user to rephrase, with the main
-    choices as buttons.
+    of a name said alone first (actions/disambiguation.py); otherwise ask the user to rephrase, with every service as
+    a button. Inside a form (which could not use the message), how to go on with it, and nothing else.
 
     While a submission waits for a retry, "重试"/"再试一次" is understood here too.
     """
@@ -71,15 +75,15 @@ class ActionClarify(Action):
             events = retry_pending_submission(dispatcher, tracker, domain)
             if events is not None:
                 return events
-        offered = (
-            []
-            if tracker.active_loop.get("name")
-            else disambiguation.choices(tracker.latest_message or {}, tracker.get_slot(REMEMBERED_SLOT))
-        )
+        form = tracker.active_loop.get("name")
+        if form:  # the question the form asked is still open: say how to go on, offer nothing else
+            dispatcher.utter_message(text=texts.NOT_UNDERSTOOD + in_progress_text(form))
+            return []
+        offered = disambiguation.choices(tracker.latest_message or {}, tracker.get_slot(REMEMBERED_SLOT))
         if offered:
             dispatcher.utter_message(text=texts.WHICH_ONE, buttons=disambiguation.buttons(offered))
             return []
-        dispatcher.utter_message(text=texts.CLARIFY, buttons=MENU_BUTTONS[:4] + MENU_BUTTONS[6:])
+        dispatcher.utter_message(text=texts.CLARIFY, buttons=MENU_BUTTONS)
         return []
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions import texts
 from actions.backend import BackendError, BackendUnavailable, CreditBackend, get_client
 from actions.binding import viewer_of
+from actions.flows.labels import intent_title
 from actions.forms_base import CreditFormValidation, code_problem, latest_entity
 from actions.messages import profile_text, unavailable_text
 
@@ -33,7 +34,7 @@ class EntityAnswerAction(Action, ABC):
     """
 
     retry_hint = ""  # appended to the apology when the backend is down
-    after = ""  # what the user can do next
+    after: ClassVar[str | dict[str, Any]] = ""  # what the user can do next (a text, or utter_message's arguments)
 
     @abstractmethod
     def answer(self, client: CreditBackend, uscc: str, viewer: str | None = None) -> list[str | dict[str, Any]]:
@@ -78,7 +79,11 @@ class ActionQueryCredit(EntityAnswerAction):
     """Shows the public credit profile of the entity (from ``query_form`` or the message's code)."""
 
     retry_hint = "您可以稍后再说一次要查询的主体。"
-    after = texts.AFTER_QUERY
+    # The two services a profile leads to, one tap away; either first offers the entity just queried.
+    after: ClassVar[dict[str, Any]] = {
+        "text": texts.AFTER_QUERY,
+        "buttons": [{"title": intent_title(i) or i, "payload": f"/{i}"} for i in ("file_objection", "apply_repair")],
+    }
 
     def name(self) -> str:
         return "action_query_credit"

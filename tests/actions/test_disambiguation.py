@@ -14,7 +14,7 @@ from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLSt
 from rasa.shared.nlu.training_data.message import Message
 
 from actions import flows
-from actions.flows.labels import FAQ_TOPICS, OTHER_INTENTS
+from actions.flows.labels import FAQ_TOPICS, MENU_BUTTONS, OTHER_INTENTS
 from tests.actions.flows import JIANGCHENG, JIANGCHENG_NAME
 from tests.actions.harness import BackendProcess, Chat, Turn
 
@@ -95,7 +95,10 @@ def test_a_turn_no_rule_covers_gets_the_menu_not_a_guess(chat: Chat) -> None:
         {"name": "apply_repair", "confidence": 0.1},
     ]
     turn = chat.run("action_clarify")
-    assert turn.text.startswith("抱歉，我没太明白您的意思") and "/apply_repair" not in turn.payloads()
+    assert turn.text.startswith("抱歉，我没太明白您的意思")
+    # The whole menu, every service in it (repair and objection too), not a choice taken from the ranking.
+    assert turn.buttons == MENU_BUTTONS
+    assert {"/apply_repair", "/file_objection"} <= set(turn.payloads())
 
 
 def test_a_tapped_service_continues_with_the_code_of_the_message(chat: Chat, backend: BackendProcess) -> None:
@@ -193,7 +196,11 @@ def test_then_apply_now_without_an_answer_before_is_not_offered(chat: Chat) -> N
 def test_inside_a_form_no_other_service_is_offered(chat: Chat) -> None:
     chat.start_form("query_form", "查询", "query_credit")
     turn = unclear(chat, "嗯那个", [("apply_repair", 0.45), ("file_objection", 0.4)])
-    assert turn.text.startswith("抱歉，我没太明白您的意思") and "/apply_repair" not in turn.payloads()
+    assert (
+        turn.text
+        == "抱歉，我没太明白您的意思。您正在办理“信用查询”。可以直接回答上面的问题继续，说“取消”退出，或说“转人工”。"
+    )
+    assert turn.buttons == []
 
 
 def test_every_choice_can_be_tapped() -> None:

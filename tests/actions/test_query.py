@@ -32,6 +32,10 @@ def test_query_by_code_names_entity_grade_inspection_and_records(chat: Chat) -> 
     assert "2026-06-26 未按规定设置危险废物识别标志 吉林市生态环境局 （吉市环罚〔2026〕123号）" in profile
     assert "名单情况：未列入严重失信主体名单或重点关注名单" in profile
     assert answer.messages[-1]["text"] == texts.AFTER_QUERY
+    assert answer.buttons == [
+        {"title": "提出异议", "payload": "/file_objection"},
+        {"title": "申请信用修复", "payload": "/apply_repair"},
+    ]
     # The entity is remembered for "再看" and the query slot is freed for the next question.
     assert answer.slot_events() == {"uscc": None, "failed_attempts": None, "last_uscc": JIANGCHENG}
 
