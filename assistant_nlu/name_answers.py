@@ -3,11 +3,11 @@
 The classifiers are often unsure of a name typed alone (舒兰市法特镇中心卫生院, 「蛟河市老孙家豆腐坊」): it is no
 sentence they learned, and every name is new. The labelling rule (data/nlu/inform.yml) and the forms agree that a name
 alone informs the entity. When the classifiers were unsure (``nlu_fallback``), or sure of an intent that asks for
-nothing (世纪烧烤店 taken as out of scope, 疾病预防控制中心 as a no: a greeting, thanks, goodbye, yes, no or out of
-scope, which a message that is only a name cannot be) when the NLU also tagged the whole message as the name, the
-intent becomes ``inform``: inside a form the form takes the name at once instead of asking what was meant; outside one
-the name's query starts (data/rules/conversation.yml). An intent that asks for something (a query, a binding, …) is
-left alone.
+no service (世纪烧烤店 taken as out of scope, 疾病预防控制中心 as a no, 吉林市政务服务中心 as a policy question: a
+greeting, thanks, goodbye, yes, no, out of scope or FAQ, which a message that is only a name cannot be) when the NLU
+also tagged the whole message as the name, the intent becomes ``inform``: inside a form the form takes the name at once
+instead of asking what was meant; outside one the name's query starts (data/rules/conversation.yml). An intent that
+asks for a service (a query, a binding, …) is left alone.
 
 What counts as a name alone is the rule the actions apply (``named_alone`` in credit_backend/rules/org_names.py): no
 service word, no punctuation inside, not a kind, a place or a nickname, and a name the NLU tagged whole or one that ends
@@ -31,8 +31,9 @@ INFORM = "inform"
 ORG_NAME = "org_name"
 
 
-#: Intents that ask for nothing, which a message that is only a name cannot be.
-ASKS_NOTHING = frozenset({"out_of_scope", "greet", "goodbye", "thank", "affirm", "deny"})
+#: Intents that ask for no service, which a message that is only a name cannot be (吉林市政务服务中心 is no policy
+#: question).
+ASKS_NOTHING = frozenset({"out_of_scope", "greet", "goodbye", "thank", "affirm", "deny", "faq"})
 
 
 def answers_a_name(intent: str | None, text: str, entities: list[dict[str, Any]]) -> bool:

@@ -501,12 +501,14 @@ def test_a_name_alone_the_classifiers_were_unsure_of_answers_which_entity(text: 
     [
         ("out_of_scope", "世纪烧烤店"),
         ("deny", "疾病预防控制中心"),
+        ("faq", "吉林市政务服务中心"),
         ("greet", "「永吉县老周家粉坊」"),
         ("thank", "是鑫源通物流"),
     ],
 )
-def test_a_name_alone_taken_for_a_message_that_asks_nothing_answers_which_entity(intent: str, text: str) -> None:
-    """Two demo names typed as a first message were taken for out of scope and for a no: a name is all they say."""
+def test_a_name_alone_taken_for_a_message_that_asks_for_no_service_answers_which_entity(intent: str, text: str) -> None:
+    """Demo names typed as a first message were taken for out of scope, a no and a policy question: a name is all
+    they say."""
     name = text.strip("「」").removeprefix("是")
     message = _classified(intent, [(intent, 0.8), ("inform", 0.1)], [_org(text, name)], text)
     NameAnswers({}).process([message])
