@@ -4,8 +4,10 @@ DIET learns the project's phrasing well and generalises less well to how busines
 logistic regression on TF-IDF character n-grams of the normalised text makes different mistakes: it weighs
 every n-gram it has seen, where DIET's few embedding dimensions fit the training sentences. Averaging the two
 probability distributions keeps what each gets right. The n-gram range and C were chosen by 5-fold
-cross-validation on data/nlu alone (scripts/intent_ensemble_cv.py, never on the evaluation sets); the weight is
-an even average, not tuned.
+cross-validation on data/nlu alone (scripts/intent_ensemble_cv.py, never on the evaluation sets), the weight (the
+linear model's share, 0.8 for the intents: DIET is sure of nearly everything, right or wrong, so the linear model
+decides where the two disagree) on validation splits of the training data (scripts/fallback_threshold.py). The
+topics' weight is an even average, not tuned.
 
 ``TopicEnsemble`` does the same for the FAQ topics: the ResponseSelector's ranking averaged with a linear model of
 the faq examples' topics (n-grams and C by the same cross-validation, ``--topics``), answered with the averaged best
