@@ -1,18 +1,19 @@
-"""Choose the intent ensemble's weight and the FallbackClassifier's thresholds on a validation split of the training
-data, never on the evaluation sets.
+"""Choose the ensembles' weights and the FallbackClassifier's thresholds on a validation split of the training data,
+never on the evaluation sets.
 
 Run with the Rasa environment from the project root (trains the NLU pipeline once per seed, ~8 minutes each)::
 
     .venv-rasa/bin/python scripts/fallback_threshold.py [--split 0.8] [--seeds 7] [--weights 0.5]
 
 Splits data/ (NLU examples and FAQ responses) into a training part and a validation part per intent, trains
-config.yml's pipeline on the training part and parses the validation part twice: once with the IntentEnsemble's
-weight set to 0 (DIET's ranking alone) and once to 1 (the linear model's alone). Each weight asked for is then the
-average of the two, as the component computes it. For each weight and each pair of thresholds (``threshold``,
-``ambiguity_threshold``) it prints the intent accuracy when a message below them counts as wrong (it gets a
-clarifying question instead of an answer), the share of messages that would get one, and how many of those the model
-would have answered wrongly (a question is worth asking where that share is high), then the same summed over the
-seeds. The FallbackClassifier is trained with thresholds of 0 and the rules after it (CodeIntents, NameAnswers, which
+config.yml's pipeline on the training part and parses the validation part twice: once with the weights of the
+IntentEnsemble and the TopicEnsemble set to 0 (DIET's and the ResponseSelector's rankings alone) and once to 1 (the
+linear models' alone). Each weight asked for is then the average of the two, as the components compute it. For each
+weight it prints the FAQ topic accuracy among the validation part's faq examples, and for each weight and each pair
+of thresholds (``threshold``, ``ambiguity_threshold``) the intent accuracy when a message below them counts as wrong
+(it gets a clarifying question instead of an answer), the share of messages that would get one, and how many of those
+the model would have answered wrongly (a question is worth asking where that share is high), then the same summed
+over the seeds. The FallbackClassifier is trained with thresholds of 0 and the rules after it (CodeIntents, NameAnswers, which
 settle a few messages whatever the weight) are left out, so the rankings are the classifiers' own.
 """
 
@@ -29,15 +30,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant_nlu.intent_ensemble import IntentEnsemble, averaged  # noqa: E402
+from assistant_nlu.intent_ensemble import IntentEnsemble, TopicEnsemble, averaged  # noqa: E402
 
 THRESHOLDS = (0.2, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6)
 AMBIGUITIES = (0.0, 0.05, 0.1, 0.15)
 FALLBACK = "nlu_fallback"
 
 Ranking = list[tuple[str, float]]
-#: (weight, threshold, ambiguity) → right answers, clarifying questions, wrong answers among those, messages.
-Tally = Counter[tuple[float, float, float, str]]
+#: (weight, threshold, ambiguity) → right answers, clarifying questions, wrong answers among those, messages; and
+#: (weight, "topics") → FAQ topics right, (weight, "faq") → faq examples.
+Tally = Counter[tuple[Any, ...]]
 
 
 def main() -> None:
@@ -65,6 +67,7 @@ def tally_split(split: float, seed: int, weights: list[float]) -> Tally:
     train, validation = data.train_test_split(train_frac=split, random_seed=seed)
     texts = [m.get("text") for m in validation.intent_examples]
     gold = [m.get("intent").split("/", 1)[0] for m in validation.intent_examples]
+    topics = [m.get("intent_response_key") for m in validation.intent_examples]
     with tempfile.TemporaryDirectory(prefix="fallback-threshold-") as tmp:
         train_file = Path(tmp) / "nlu.yml"
         train.persist_nlu(str(train_file))
@@ -72,16 +75,23 @@ def tally_split(split: float, seed: int, weights: list[float]) -> Tally:
         write_config_without_fallback(config_file)
         model = train_nlu(str(config_file), str(train_file), tmp, domain=str(ROOT / "domain"))
         agent = Agent.load(model)
-        ensemble = _ensemble(agent)
-        ensemble.config["weight"] = 0.0
+        ensembles = _ensembles(agent)
+        for ensemble in ensembles:
+            ensemble.config["weight"] = 0.0
         diet = asyncio.run(_rankings(agent, texts))
-        ensemble.config["weight"] = 1.0
+        for ensemble in ensembles:
+            ensemble.config["weight"] = 1.0
         linear = asyncio.run(_rankings(agent, texts))
     print(f"seed {seed}: {len(train.intent_examples)} training / {len(gold)} validation examples")
     tally: Tally = Counter()
     for weight in weights:
-        config = {**ensemble.config, "weight": weight}
-        for first, second, intent in zip(diet, linear, gold, strict=True):
+        config = {**ensembles[0].config, "weight": weight}
+        for (first, first_topics), (second, second_topics), intent, topic in zip(
+            diet, linear, gold, topics, strict=True
+        ):
+            if topic:
+                tally[(weight, "faq")] += 1
+                tally[(weight, "topics")] += averaged(dict(first_topics), dict(second_topics), config)[0][0] == topic
             ranking = averaged(dict(first), dict(second), config)
             for threshold in THRESHOLDS:
                 for ambiguity in AMBIGUITIES:
@@ -98,7 +108,10 @@ def tally_split(split: float, seed: int, weights: list[float]) -> Tally:
 
 def print_table(tally: Tally, weights: list[float], title: str) -> None:
     """Accuracy (questions count as wrong), share of questions, and the share of those that would have been wrong."""
-    print(f"\n{title}\nweight  threshold  ambiguity  accuracy  clarified  wrong among clarified")
+    print(f"\n{title}\nFAQ topic accuracy by weight (of {tally[(weights[0], 'faq')]} faq examples):")
+    for weight in weights:
+        print(f"  {weight:4.2f}  {tally[(weight, 'topics')] / max(tally[(weight, 'faq')], 1):8.4f}")
+    print("intents:\nweight  threshold  ambiguity  accuracy  clarified  wrong among clarified")
     for weight in weights:
         for threshold in THRESHOLDS:
             for ambiguity in AMBIGUITIES:
@@ -124,21 +137,27 @@ def write_config_without_fallback(target: Path) -> None:
     write_yaml(config, target)
 
 
-def _ensemble(agent: Any) -> IntentEnsemble:
-    """The loaded model's IntentEnsemble, whose weight is read at each parse."""
+def _ensembles(agent: Any) -> tuple[IntentEnsemble, TopicEnsemble]:
+    """The loaded model's IntentEnsemble and TopicEnsemble, whose weights are read at each parse."""
     nodes = agent.processor.graph_runner._instantiated_nodes  # Rasa 3.6 keeps the components on its graph nodes
-    found = [node._component for node in nodes.values() if isinstance(node._component, IntentEnsemble)]
-    if len(found) != 1:
-        raise SystemExit("config.yml's pipeline has no IntentEnsemble to weigh")
-    return found[0]
+    components = [node._component for node in nodes.values()]
+    intents = [c for c in components if type(c) is IntentEnsemble]
+    topics = [c for c in components if type(c) is TopicEnsemble]
+    if len(intents) != 1 or len(topics) != 1:
+        raise SystemExit("config.yml's pipeline needs one IntentEnsemble and one TopicEnsemble to weigh")
+    return intents[0], topics[0]
 
 
-async def _rankings(agent: Any, texts: list[str]) -> list[Ranking]:
-    """Each text's intent ranking as the classifiers left it, without the fallback's own entry."""
+async def _rankings(agent: Any, texts: list[str]) -> list[tuple[Ranking, Ranking]]:
+    """Each text's intent ranking as the classifiers left it (without the fallback's own entry), and its FAQ topic
+    ranking."""
     found = []
     for text in texts:
         parsed = await agent.parse_message(text)
-        found.append([(r["name"], float(r["confidence"])) for r in parsed["intent_ranking"] if r["name"] != FALLBACK])
+        intents = [(r["name"], float(r["confidence"])) for r in parsed["intent_ranking"] if r["name"] != FALLBACK]
+        selected = (parsed.get("response_selector") or {}).get("faq") or {}
+        topics = [(r["intent_response_key"], float(r["confidence"])) for r in selected.get("ranking") or []]
+        found.append((intents, topics))
     return found
 
 

@@ -72,17 +72,24 @@ def next_action(agent: Agent, events: list[Any]) -> str:
 
 
 def test_after_the_fallback_for_a_turn_no_rule_covers_the_assistant_listens(agent: Agent) -> None:
-    # A bare organisation name outside any form: no rule covers it, so the fallback (action_clarify) answers
-    # once; predicting it again ran it ten times in one turn.
-    name = UserUttered(
-        "帮我瞅一眼大刘烧烤",
-        {"name": "inform", "confidence": 1.0},
-        [{"entity": "org_name", "value": "大刘烧烤", "start": 5, "end": 9}],
-    )
-    events = [ActionExecuted("action_session_start"), ActionExecuted("action_listen"), name]
+    # An answer outside any form that names nothing (no entity): no rule covers it, so the fallback (action_clarify)
+    # answers once; predicting it again ran it ten times in one turn.
+    answer = UserUttered("就是那个", {"name": "inform", "confidence": 1.0}, [])
+    events = [ActionExecuted("action_session_start"), ActionExecuted("action_listen"), answer]
 
     assert next_action(agent, events) == "action_clarify"
     assert next_action(agent, [*events, ActionExecuted("action_clarify")]) == "action_listen"
+
+
+def test_a_name_said_alone_outside_any_form_starts_its_query(agent: Agent) -> None:
+    name = UserUttered(
+        "昌邑区桦皮厂村股份经济合作社",
+        {"name": "inform", "confidence": 1.0},
+        [{"entity": "org_name", "value": "昌邑区桦皮厂村股份经济合作社", "start": 0, "end": 14}],
+    )
+    events = [ActionExecuted("action_session_start"), ActionExecuted("action_listen"), name]
+
+    assert next_action(agent, events) == "query_form"
 
 
 def test_a_form_still_continues_after_the_fallback(agent: Agent) -> None:
