@@ -13,8 +13,8 @@ weight it prints the FAQ topic accuracy among the validation part's faq examples
 of thresholds (``threshold``, ``ambiguity_threshold``) the intent accuracy when a message below them counts as wrong
 (it gets a clarifying question instead of an answer), the share of messages that would get one, and how many of those
 the model would have answered wrongly (a question is worth asking where that share is high), then the same summed
-over the seeds. The FallbackClassifier is trained with thresholds of 0 and the rules after it (CodeIntents, NameAnswers, which
-settle a few messages whatever the weight) are left out, so the rankings are the classifiers' own.
+over the seeds. The FallbackClassifier is trained with thresholds of 0 and the rules after it (CodeIntents,
+NameAnswers, which settle a few messages whatever the weight) are left out, so the rankings are the classifiers' own.
 """
 
 from __future__ import annotations
