@@ -86,9 +86,9 @@ test-rasa: validate $(MODEL) ## Rasa: data validation, NLU components, evaluatio
 	@# The goal is intent accuracy 0.96 on each held-out set (issue 13); the model of 2026-12-01 (ensemble weight 0.8,
 	@# fallback 0.3 / 0.05) gives 0.990 (eval_intents), 0.983 (eval_faq), 0.984 (eval_personas), 0.973 (eval_scenarios),
 	@# 0.980 (eval_hotline), 0.968 (eval_names) and 0.908 (eval_grid, the newest, written by a designed grid and never
-	@# looked at for training), so CI guards against regressions at 0.94 per set and 0.88 on eval_grid. Two trainings of the same data and settings
-	@# on two machines differed by up to 0.016 on one set, and changing two training examples moved a set by up to 0.015;
-	@# two trainings of the same data on one machine gave the same.
+	@# looked at for training), so CI guards against regressions at 0.94 per set and 0.88 on eval_grid. Two trainings of
+	@# the same data and settings on two machines differed by up to 0.016 on one set, and changing two training examples
+	@# moved a set by up to 0.015; two trainings of the same data on one machine gave the same.
 	@# The same process (one model load) runs the test stories, `rasa test core` as Rasa runs it; --check fails on a failed story.
 	$(RASA_PY) scripts/nlu_eval.py --model $(MODEL) --check --min-intent-accuracy 0.94 eval_grid.yml=0.88 --show-errors 0 --json results/nlu_eval.json \
 		--stories tests/stories --stories-out results/core

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions import texts
 from actions.backend import BackendError, BackendUnavailable, CreditBackend, get_client
 from actions.binding import viewer_of
-from actions.flows.labels import intent_title
+from actions.flows.labels import intent_button
 from actions.forms_base import CreditFormValidation, code_problem, latest_entity
 from actions.messages import profile_text, unavailable_text
 
@@ -82,7 +82,7 @@ class ActionQueryCredit(EntityAnswerAction):
     # The two services a profile leads to, one tap away; either first offers the entity just queried.
     after: ClassVar[dict[str, Any]] = {
         "text": texts.AFTER_QUERY,
-        "buttons": [{"title": intent_title(i) or i, "payload": f"/{i}"} for i in ("file_objection", "apply_repair")],
+        "buttons": [intent_button("file_objection"), intent_button("apply_repair")],
     }
 
     def name(self) -> str:

@@ -47,9 +47,7 @@ from assistant_nlu.codes import CODE_TYPES, CodeSpan, canonical_value, find_code
 from assistant_nlu.common_words import is_common_word
 from assistant_nlu.component import ProjectComponent
 from assistant_nlu.normalizer import UNMASKED_TEXT
-from credit_backend.rules.org_names import clean_name, ends_like_a_name, merge_name_spans
-
-ORG_NAME = "org_name"
+from credit_backend.rules.org_names import ORG_NAME, clean_name, ends_like_a_name, merge_name_spans
 
 
 def _overlaps(entity: dict[str, Any], span: CodeSpan) -> bool:

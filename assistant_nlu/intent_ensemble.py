@@ -66,11 +66,11 @@ from sklearn.linear_model import LogisticRegression
 
 from assistant_nlu.component import ProjectComponent
 from assistant_nlu.pinyin import character_readings
+from credit_backend.rules.org_names import ORG_NAME
 
 logger = logging.getLogger(__name__)
 
 PARAMETERS_FILE = "linear.npz"
-ORG_NAME = "org_name"
 NAME_MARK = "\ue000"  # a private-use character, in no message: every name becomes the same n-grams
 VOCABULARY_FILE = "vocabulary.json"
 READINGS_FILE = "readings.json"

@@ -25,10 +25,9 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from assistant_nlu.intent_rules import IntentRule
-from credit_backend.rules.org_names import clean_name, named_alone
+from credit_backend.rules.org_names import ORG_NAME, named_alone, tagged_names
 
 INFORM = "inform"
-ORG_NAME = "org_name"
 
 
 #: Intents that ask for no service, which a message that is only a name cannot be (吉林市政务服务中心 is no policy
@@ -45,8 +44,7 @@ def answers_a_name(intent: str | None, text: str, entities: list[dict[str, Any]]
         return False
     if intent == DEFAULT_NLU_FALLBACK_INTENT_NAME:
         return True
-    tagged = {clean_name(str(e.get("value") or "")) for e in entities if e.get("entity") == ORG_NAME}
-    return intent in ASKS_NOTHING and name in tagged
+    return intent in ASKS_NOTHING and name in tagged_names(entities)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -90,5 +90,10 @@ def faq_title(topic: str | None) -> str | None:
     return FAQ_TOPICS.get(topic or "")
 
 
+def intent_button(intent: str) -> dict[str, str]:
+    """The button that asks for ``intent`` as if typed."""
+    return {"title": intent_title(intent) or intent, "payload": f"/{intent}"}
+
+
 #: The main menu as buttons (help, the clarifying question, "那就办吧" without an FAQ answer before).
-MENU_BUTTONS: list[dict[str, str]] = [{"title": intent_title(i) or i, "payload": f"/{i}"} for i in MENU_INTENTS]
+MENU_BUTTONS: list[dict[str, str]] = [intent_button(i) for i in MENU_INTENTS]

@@ -20,21 +20,26 @@ from credit_backend.rules.uscc import JILIN_REGIONS
 
 __all__ = [
     "CITY_CODE",
+    "ORG_NAME",
     "PREFIX_REGION",
     "REGION_PREFIXES",
+    "bare_name",
     "clean_name",
     "ends_like_a_name",
     "is_bare_kind",
     "is_ordinary_word",
     "merge_name_spans",
     "name_variants",
+    "named_alone",
     "names_match",
     "one_char_apart",
     "one_char_patterns",
     "split_region",
+    "tagged_names",
 ]
 
 CITY_CODE = "220200"
+ORG_NAME = "org_name"  # the entity (shared/CONVERSATION.md)
 _PROVINCE = "吉林省"
 _CITY_FORMS = (JILIN_REGIONS[CITY_CODE], "吉林")  # 吉林市, and 吉林 as many enterprises write it
 
@@ -459,6 +464,11 @@ def bare_name(text: str) -> str | None:
     return name
 
 
+def tagged_names(entities: Sequence[dict[str, Any]]) -> set[str]:
+    """The organisation names the NLU tagged, cleaned as ``bare_name`` cleans a message."""
+    return {clean_name(str(e.get("value") or "")) for e in entities if e.get("entity") == ORG_NAME}
+
+
 def named_alone(text: str, entities: Sequence[dict[str, Any]]) -> str | None:
     """The organisation a message names when it says nothing else: a bare name the NLU tagged whole, or one that
     ends like a name (…有限公司, …合作社, …饺子馆); None for anything else (嗯嗯, 江城建材咋样, a kind alone, a place,
@@ -467,5 +477,4 @@ def named_alone(text: str, entities: Sequence[dict[str, Any]]) -> str | None:
     name = bare_name(text)
     if name is None or is_ordinary_word(name) or is_bare_kind(name):
         return None
-    tagged = {clean_name(str(e.get("value") or "")) for e in entities if e.get("entity") == "org_name"}
-    return name if name in tagged or ends_like_a_name(name) else None
+    return name if name in tagged_names(entities) or ends_like_a_name(name) else None

@@ -61,28 +61,21 @@ def two_messages(cluster: Cluster, sender: str, queued_first: bool) -> dict[str,
     """The first message to rasa-1 and the second to rasa-2, at the same moment or (``queued_first``) as soon as the
     first holds its place in the conversation's queue (or was already answered): {text: (answer, sent, answered)}."""
     (first_code, _), (second_code, _) = ENTITIES.items()
-    first_answered = threading.Event()
-    start = threading.Barrier(2)
+    plan = [("rasa-1", f"查一下{first_code}", False), ("rasa-2", f"查一下{second_code}", queued_first)]
+    first_answered = threading.Event()  # only the second message waits for it, so either answer may set it
+    start = threading.Barrier(len(plan))
 
-    def first() -> tuple[str, tuple[str, float, float]]:
-        text = f"查一下{first_code}"
+    def go(replica: str, text: str, wait_for_first: bool) -> tuple[str, tuple[str, float, float]]:
         start.wait()
+        if wait_for_first:
+            wait_for_queue(cluster, sender, first_answered)
         sent = time.monotonic()
-        answer, answered = send(cluster.replica_url("rasa-1"), sender, text)
+        answer, answered = send(cluster.replica_url(replica), sender, text)
         first_answered.set()
         return text, (answer, sent, answered)
 
-    def second() -> tuple[str, tuple[str, float, float]]:
-        text = f"查一下{second_code}"
-        start.wait()
-        if queued_first:
-            wait_for_queue(cluster, sender, first_answered)
-        sent = time.monotonic()
-        answer, answered = send(cluster.replica_url("rasa-2"), sender, text)
-        return text, (answer, sent, answered)
-
-    with ThreadPoolExecutor(2) as pool:
-        return dict(future.result() for future in [pool.submit(first), pool.submit(second)])
+    with ThreadPoolExecutor(len(plan)) as pool:
+        return dict(pool.map(lambda p: go(*p), plan))
 
 
 def wait_for_queue(cluster: Cluster, sender: str, answered: threading.Event) -> None:
