@@ -84,12 +84,14 @@ class LinearEnsemble(ProjectComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """``weight``: the linear model's share of the average; ``ranking_length``: labels kept in the ranking;
-        ``pinyin_max_ngram``: the longest n-gram of pinyin syllables read (0: none)."""
+        ``pinyin_max_ngram``: the longest n-gram of pinyin syllables read (0: none); ``class_weight``: ``balanced`` weighs
+        each label's examples so that every label counts alike (null: as many as were written)."""
         return {
             "min_ngram": 1,
             "max_ngram": 2,
             "pinyin_max_ngram": 2,
             "C": 100.0,
+            "class_weight": None,
             "weight": 0.5,
             "ranking_length": 10,
             "random_seed": 42,
@@ -391,7 +393,12 @@ class LinearIntents:
     def fit(cls, texts: list[str], intents: list[str], config: dict[str, Any]) -> LinearIntents:
         features = TextFeatures.create(config)
         matrix = features.fit_transform(texts)
-        model = LogisticRegression(C=float(config["C"]), max_iter=3000, random_state=int(config["random_seed"]))
+        model = LogisticRegression(
+            C=float(config["C"]),
+            class_weight=config.get("class_weight"),
+            max_iter=3000,
+            random_state=int(config["random_seed"]),
+        )
         model.fit(matrix, intents)
         coef, intercept = model.coef_, model.intercept_
         if coef.shape[0] == 1:  # two intents: sklearn keeps one row; softmax over [0, w·x + b] is its sigmoid
