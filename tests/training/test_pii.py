@@ -118,6 +118,16 @@ def test_spans_follow_the_text_when_a_name_changes_length():
     assert [f.kind for f in findings] == ["name", "mobile"]
 
 
+def test_a_phone_number_tagged_as_an_application_number_is_still_replaced():
+    # A model tagged the phone number as application_id: the span moves to the placeholder, the number goes.
+    text = "我的手机号13904321234，查一下ZC-20261129-0001"
+    spans = (Span(5, 16, "application_id"), Span(20, 36, "application_id"))
+    new_text, new_spans, findings = scrub(text, spans)
+    assert new_text == "我的手机号13800000000，查一下ZC-20261129-0001"
+    assert [new_text[s.start : s.end] for s in new_spans] == ["13800000000", "ZC-20261129-0001"]
+    assert [f.kind for f in findings] == ["mobile"]
+
+
 def test_a_verification_code_entity_keeps_covering_its_placeholder_and_value():
     text = "报告XYBG-20261129-00001的验证码是7k3m-9qpt"
     spans = (Span(2, 21, "report_no"), Span(26, 35, "verification_code", "7K3M-9QPT"))
