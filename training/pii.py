@@ -25,9 +25,9 @@ from credit_backend.rules.report_no import CODE_PATTERN, REPORT_NO_PATTERN
 from credit_backend.rules.uscc import USCC_PATTERN, validate_uscc
 from training.examples import Span
 
-# Entities whose text is public or the point of the example: never touched.
-# Entity spans never replaced, whatever they hold. Codes and numbers (uscc, application_id, report_no) are protected by
-# their shape instead (``_protected``): a model that tags a phone number as an application number must not keep it.
+# Entities whose text is public or the point of the example, never replaced whatever they hold. Codes and numbers (uscc,
+# application_id, report_no) are protected by their shape instead (``_protected``): a model that tags a phone number
+# as an application number must not keep it.
 PROTECTED_ENTITIES = frozenset({"org_name"})
 
 LABELS = {
