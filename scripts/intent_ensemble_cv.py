@@ -76,7 +76,7 @@ def homophone_typist(seed: int = 1) -> Callable[[str], str]:
 def main() -> None:
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.message import Message
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
@@ -106,10 +106,7 @@ def main() -> None:
     ]
     intents = [m.get("intent_response_key") if args.topics else base_intent(m.get("intent")) for m in examples]
     if args.by_file:
-        folds = [
-            ([i for i, f in enumerate(files) if f != left_out], [i for i, f in enumerate(files) if f == left_out])
-            for left_out in sorted(set(files))
-        ]
+        folds = list(LeaveOneGroupOut().split(texts, intents, groups=files))
     else:
         folds = list(StratifiedKFold(args.folds, shuffle=True, random_state=0).split(texts, intents))
     mistype = homophone_typist() if args.homophones else None
