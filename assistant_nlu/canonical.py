@@ -10,7 +10,8 @@ Runs after the extractors (DIET, RegexEntityExtractor, EntitySynonymMapper):
   overlapping a span are dropped, and duplicates of one span are merged;
 * a span no extractor found is added as a new entity;
 * remaining ``uscc`` / ``application_id`` values are canonicalised as far as possible; one that
-  cannot be a code at all (DIET tagging 不良 as a ``uscc``) is dropped;
+  cannot be a code at all (DIET tagging 不良 as a ``uscc``, a phone number as an ``application_id``,
+  a resident ID number as either) is dropped;
 * overlapping entities of one type (DIET and a lookup table finding the same word) are merged,
   keeping a synonym-mapped value, else the lookup-table match, else the longer span;
 * ``org_name`` pieces become whole names (credit_backend/rules/org_names.py): overlapping or adjacent pieces, and
@@ -99,7 +100,7 @@ def canonicalize_entities(
         if kind in CODE_TYPES and isinstance(value, str):
             canonical = canonical_value(kind, value)
             if not plausible_code(kind, canonical):
-                continue  # e.g. DIET tagging 不良 as a uscc
+                continue  # e.g. DIET tagging 不良 as a uscc, a phone number as an application_id
             if canonical != value:
                 entity[ENTITY_ATTRIBUTE_VALUE] = canonical
                 mark(entity)

@@ -131,11 +131,22 @@ def find_code_spans(text: str) -> list[CodeSpan]:
 
 
 def plausible_code(entity: str, canonical: str) -> bool:
-    """Whether a canonical ``uscc``/``application_id`` value can be a (possibly mistyped) code."""
+    """Whether a canonical code-like value an extractor tagged can be a (possibly mistyped) code of that type."""
     if entity == USCC:
-        return 15 <= len(canonical) <= 20 and canonical.isascii() and canonical.isalnum()
+        # A valid resident ID number is a person's, never an organisation's code (find_code_spans skips it too).
+        return (
+            15 <= len(canonical) <= 20
+            and canonical.isascii()
+            and canonical.isalnum()
+            and not is_resident_id_number(canonical)
+        )
     if entity == APPLICATION_ID:
-        return bool(_APPNO_CHARS_RE.fullmatch(canonical)) and sum(ch.isdigit() for ch in canonical) >= 8
+        # Every number starts with its type code: digits alone are a phone or another number, never one of ours.
+        return (
+            bool(_APPNO_CHARS_RE.fullmatch(canonical))
+            and canonical[:1].isalpha()
+            and sum(ch.isdigit() for ch in canonical) >= 8
+        )
     if entity == REPORT_NO:
         return canonical_report_no(canonical) is not None
     if entity == VERIFICATION_CODE:

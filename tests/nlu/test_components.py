@@ -325,6 +325,26 @@ def test_code_entity_that_cannot_be_a_code_is_dropped(canonicalizer: EntityCanon
     assert _values(_parse(canonicalizer, text, diet)) == [("uscc", CODE)]
 
 
+@pytest.mark.parametrize(
+    ("typed", "tagged"),
+    [("13904321234", "application_id"), ("110101199003074514", "uscc"), ("110101199003074514", "application_id")],
+)
+def test_a_personal_number_a_model_tags_as_a_code_is_dropped(
+    canonicalizer: EntityCanonicalizer, typed: str, tagged: str
+) -> None:
+    # A model once tagged the phone number here as application_id: the slot must not take a person's number.
+    text = f"我的号码{typed}，帮我查一下信用记录"
+    assert _parse(canonicalizer, text, [_entity(tagged, text, typed)]) == []
+
+
+def test_a_mistyped_application_number_from_diet_is_kept(canonicalizer: EntityCanonicalizer) -> None:
+    typed = "yy 2026112 00003"  # one digit moved: the backend explains what is wrong
+    text = f"查下{typed}的进度"
+    assert _values(_parse(canonicalizer, text, [_entity("application_id", text, typed)])) == [
+        ("application_id", "YY202611200003")
+    ]
+
+
 def test_seventeen_character_code_from_diet_is_kept(canonicalizer: EntityCanonicalizer) -> None:
     short = CODE[:17].lower()
     text = f"代码{short}"
